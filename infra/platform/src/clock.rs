@@ -35,7 +35,9 @@ pub struct ManualClock {
 impl ManualClock {
     /// Starts the clock at `start`.
     pub fn new(start: OffsetDateTime) -> Self {
-        Self { now: Mutex::new(truncate_to_micros(start)) }
+        Self {
+            now: Mutex::new(truncate_to_micros(start)),
+        }
     }
 
     /// Moves the clock forward.
@@ -67,6 +69,9 @@ mod tests {
         let clock = ManualClock::new(start);
         assert_eq!(clock.now().nanosecond(), 123_456_000);
         clock.advance(time::Duration::seconds(5));
-        assert_eq!(clock.now(), time::macros::datetime!(2026-01-01 00:00:05.123456 UTC));
+        assert_eq!(
+            clock.now(),
+            time::macros::datetime!(2026-01-01 00:00:05.123456 UTC)
+        );
     }
 }

@@ -112,7 +112,9 @@ impl Database {
                             source,
                         })?;
                     }
-                    options.journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Normal)
+                    options
+                        .journal_mode(SqliteJournalMode::Wal)
+                        .synchronous(SqliteSynchronous::Normal)
                 };
                 // Each in-memory connection would be its own empty database.
                 let max = if in_memory { 1 } else { max_connections };
@@ -138,7 +140,11 @@ impl Database {
     /// Applies every pending migration of `migrations` for this backend.
     pub async fn migrate(&self, migrations: &Migrations) -> Result<(), DbError> {
         match self {
-            Self::Postgres(pool) => migrations.postgres.run(pool).await.map_err(DbError::Migrate),
+            Self::Postgres(pool) => migrations
+                .postgres
+                .run(pool)
+                .await
+                .map_err(DbError::Migrate),
             Self::Sqlite(pool) => migrations.sqlite.run(pool).await.map_err(DbError::Migrate),
         }
     }
@@ -240,7 +246,10 @@ pub mod testing {
     /// The backends tests must cover: SQLite always, Postgres when `DATABASE_URL` is set.
     pub fn backends() -> Vec<Backend> {
         let mut b = vec![Backend::Sqlite];
-        if std::env::var("DATABASE_URL").map(|u| !u.is_empty()).unwrap_or(false) {
+        if std::env::var("DATABASE_URL")
+            .map(|u| !u.is_empty())
+            .unwrap_or(false)
+        {
             b.push(Backend::Postgres);
         }
         b
@@ -251,43 +260,75 @@ pub mod testing {
         pub async fn new(backend: Backend, migrations: &Migrations) -> Self {
             let t = match backend {
                 Backend::Sqlite => {
-                    let dir = std::env::temp_dir().join(format!("tessera-test-{}", uuid::Uuid::new_v4().simple()));
+                    let dir = std::env::temp_dir()
+                        .join(format!("tessera-test-{}", uuid::Uuid::new_v4().simple()));
                     std::fs::create_dir_all(&dir).expect("create temp dir");
                     let url = format!("sqlite://{}", dir.join("test.db").display());
                     let db = Database::connect(&url, 5).await.expect("open sqlite");
-                    Self { db, url, _dir: Some(tempfile_dir::TempDir(dir)), admin_url: None, name: None }
+                    Self {
+                        db,
+                        url,
+                        _dir: Some(tempfile_dir::TempDir(dir)),
+                        admin_url: None,
+                        name: None,
+                    }
                 }
                 Backend::Postgres => {
-                    let admin_url = std::env::var("DATABASE_URL").expect("DATABASE_URL for Postgres tests");
+                    let admin_url =
+                        std::env::var("DATABASE_URL").expect("DATABASE_URL for Postgres tests");
                     let name = format!("tessera_test_{}", uuid::Uuid::new_v4().simple());
-                    let admin = PgPool::connect(&admin_url).await.expect("connect to DATABASE_URL");
-                    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.expect("create test database");
+                    let admin = PgPool::connect(&admin_url)
+                        .await
+                        .expect("connect to DATABASE_URL");
+                    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                        .execute(&admin)
+                        .await
+                        .expect("create test database");
                     admin.close().await;
                     let url = replace_db_name(&admin_url, &name);
-                    let db = Database::connect(&url, 5).await.expect("open test database");
-                    Self { db, url, _dir: None, admin_url: Some(admin_url), name: Some(name) }
+                    let db = Database::connect(&url, 5)
+                        .await
+                        .expect("open test database");
+                    Self {
+                        db,
+                        url,
+                        _dir: None,
+                        admin_url: Some(admin_url),
+                        name: Some(name),
+                    }
                 }
             };
-            t.db.migrate(migrations).await.expect("migrations apply to an empty database");
+            t.db.migrate(migrations)
+                .await
+                .expect("migrations apply to an empty database");
             t
         }
     }
 
     impl Drop for TestDatabase {
         fn drop(&mut self) {
-            let (Some(admin_url), Some(name)) = (self.admin_url.take(), self.name.take()) else { return };
+            let (Some(admin_url), Some(name)) = (self.admin_url.take(), self.name.take()) else {
+                return;
+            };
             if std::thread::panicking() {
                 eprintln!("keeping test database {name} for inspection");
                 return;
             }
-            let db = self.db.clone();
-            // Dropping happens outside any runtime guarantee; use a private one.
+            // Drop may run inside the test's runtime, which must not be blocked on its own pool; use a private
+            // runtime on another thread, and FORCE to end the connections the test's pool still holds.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
                 rt.block_on(async move {
-                    db.close().await;
                     let admin = PgPool::connect(&admin_url).await.ok()?;
-                    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&admin).await.ok()?;
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&admin)
+                    .await
+                    .ok()?;
                     admin.close().await;
                     Some(())
                 })
@@ -317,9 +358,18 @@ pub mod testing {
     mod tests {
         #[test]
         fn replaces_database_name() {
-            assert_eq!(super::replace_db_name("postgres://u@h:5432/test", "x"), "postgres://u@h:5432/x");
-            assert_eq!(super::replace_db_name("postgres://u@h/test?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
-            assert_eq!(super::replace_db_name("postgres://u@h", "x"), "postgres://u@h/x");
+            assert_eq!(
+                super::replace_db_name("postgres://u@h:5432/test", "x"),
+                "postgres://u@h:5432/x"
+            );
+            assert_eq!(
+                super::replace_db_name("postgres://u@h/test?sslmode=disable", "x"),
+                "postgres://u@h/x?sslmode=disable"
+            );
+            assert_eq!(
+                super::replace_db_name("postgres://u@h", "x"),
+                "postgres://u@h/x"
+            );
         }
     }
 }

@@ -4,8 +4,8 @@
 //! is safe against a stolen database and keeps lookup on the hot path cheap. Passwords, which are
 //! low-entropy, are hashed elsewhere with argon2id.
 
-use rand::{Rng, TryRngCore};
 use rand::distr::Alphanumeric;
+use rand::{Rng, TryRngCore};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -55,12 +55,19 @@ mod tests {
         assert!(a.starts_with("ory_pat_"));
         assert_eq!(a.len(), "ory_pat_".len() + TOKEN_RANDOM_LEN);
         assert_ne!(a, b);
-        assert!(a["ory_pat_".len()..].chars().all(|c| c.is_ascii_alphanumeric()));
+        assert!(
+            a["ory_pat_".len()..]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric())
+        );
     }
 
     #[test]
     fn hashing_is_stable_and_comparison_exact() {
-        assert_eq!(hash_secret("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            hash_secret("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         assert!(constant_time_eq(b"same", b"same"));
         assert!(!constant_time_eq(b"same", b"Same"));
         assert!(!constant_time_eq(b"short", b"shorter"));

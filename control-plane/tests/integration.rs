@@ -1,0 +1,2 @@
+//! The control plane's one integration-test binary.
+mod cases;
