@@ -213,7 +213,7 @@ pub enum RequiredAal {
     HighestAvailable,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Methods {
     pub password: PasswordMethod,
@@ -224,6 +224,21 @@ pub struct Methods {
     pub code: CodeMethod,
     pub link: LinkMethod,
     pub profile: Toggle,
+}
+
+impl Default for Methods {
+    fn default() -> Self {
+        Self {
+            password: PasswordMethod::default(),
+            totp: TotpMethod::default(),
+            lookup_secret: Toggle { enabled: false },
+            webauthn: WebauthnMethod::default(),
+            passkey: PasskeyMethod::default(),
+            code: CodeMethod::default(),
+            link: LinkMethod::default(),
+            profile: Toggle { enabled: true },
+        }
+    }
 }
 
 /// A method that is only switched on or off.

@@ -78,7 +78,7 @@ pub struct Rendered {
 
 /// The settings a new project starts with. They render without warnings.
 pub fn default_settings(name: &str, ctx: &RenderContext) -> ProjectSettings {
-    let to_map = |v: Value| match v {
+    let to_map = |v: Value| match without_nulls(v) {
         Value::Object(m) => m,
         _ => Map::new(),
     };
@@ -106,6 +106,15 @@ pub fn default_settings(name: &str, ctx: &RenderContext) -> ProjectSettings {
         cors_public: Cors::default(),
         cors_admin: Cors::default(),
         organizations: Vec::new(),
+    }
+}
+
+/// Drops `null` members, so that defaults show only what is set (absent and null mean the same to the parser).
+fn without_nulls(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(m.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, without_nulls(v))).collect()),
+        Value::Array(a) => Value::Array(a.into_iter().map(without_nulls).collect()),
+        other => other,
     }
 }
 

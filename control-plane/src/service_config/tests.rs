@@ -190,3 +190,10 @@ fn names_and_cors_are_checked() {
         .push("https://example.com/path".into());
     assert_eq!(render(&s).unwrap_err().path, "cors_public.origins.2");
 }
+
+#[test]
+fn defaults_carry_no_nulls() {
+    let s = default_settings("Demo", &ctx());
+    let text = serde_json::to_string(&s).unwrap();
+    assert!(!text.contains("null"), "{text}");
+}
