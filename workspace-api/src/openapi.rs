@@ -64,7 +64,9 @@ impl Modify for BearerAuth {
 
 /// The document as pretty JSON, exactly as committed.
 pub fn document() -> String {
-    let mut text = ApiDoc::openapi().to_pretty_json().expect("the OpenAPI document serializes");
+    let mut text = ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serializes");
     text.push('\n');
     text
 }

@@ -112,7 +112,12 @@ pub fn default_settings(name: &str, ctx: &RenderContext) -> ProjectSettings {
 /// Drops `null` members, so that defaults show only what is set (absent and null mean the same to the parser).
 fn without_nulls(v: Value) -> Value {
     match v {
-        Value::Object(m) => Value::Object(m.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, without_nulls(v))).collect()),
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, without_nulls(v)))
+                .collect(),
+        ),
         Value::Array(a) => Value::Array(a.into_iter().map(without_nulls).collect()),
         other => other,
     }

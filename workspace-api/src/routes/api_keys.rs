@@ -1,8 +1,8 @@
-use actix_web::web::{Data, Json, Path};
 use actix_web::HttpResponse;
+use actix_web::web::{Data, Json, Path};
+use tessera_platform::ApiError;
 use tessera_platform::error::ErrorEnvelope;
 use tessera_platform::ids::{ApiKeyId, ProjectId, WorkspaceId};
-use tessera_platform::ApiError;
 
 use crate::auth::Caller;
 use crate::state::ApiState;
@@ -13,9 +13,20 @@ use crate::wire::{CreateApiKeyBody, ProjectApiKey, WorkspaceApiKey};
     params(("workspace" = WorkspaceId, Path, description = "The workspace's id")),
     responses((status = 200, body = Vec<WorkspaceApiKey>), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
     security(("bearer" = [])))]
-pub async fn list_workspace_api_keys(caller: Caller, state: Data<ApiState>, path: Path<WorkspaceId>) -> Result<Json<Vec<WorkspaceApiKey>>, ApiError> {
-    let keys = state.control_plane.workspace_key_list(&caller.0, path.into_inner()).await?;
-    Ok(Json(keys.into_iter().map(|k| WorkspaceApiKey::new(k, None)).collect()))
+pub async fn list_workspace_api_keys(
+    caller: Caller,
+    state: Data<ApiState>,
+    path: Path<WorkspaceId>,
+) -> Result<Json<Vec<WorkspaceApiKey>>, ApiError> {
+    let keys = state
+        .control_plane
+        .workspace_key_list(&caller.0, path.into_inner())
+        .await?;
+    Ok(Json(
+        keys.into_iter()
+            .map(|k| WorkspaceApiKey::new(k, None))
+            .collect(),
+    ))
 }
 
 /// Create a workspace API key; its value is in this response only.
@@ -29,7 +40,10 @@ pub async fn create_workspace_api_key(
     path: Path<WorkspaceId>,
     body: Json<CreateApiKeyBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let created = state.control_plane.workspace_key_create(&caller.0, path.into_inner(), &body.name, body.expires_at).await?;
+    let created = state
+        .control_plane
+        .workspace_key_create(&caller.0, path.into_inner(), &body.name, body.expires_at)
+        .await?;
     Ok(HttpResponse::Created().json(WorkspaceApiKey::new(created.key, Some(created.secret))))
 }
 
@@ -38,9 +52,16 @@ pub async fn create_workspace_api_key(
     params(("workspace" = WorkspaceId, Path, description = "The workspace's id"), ("token_id" = ApiKeyId, Path, description = "The key's id")),
     responses((status = 204), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
     security(("bearer" = [])))]
-pub async fn delete_workspace_api_key(caller: Caller, state: Data<ApiState>, path: Path<(WorkspaceId, ApiKeyId)>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_workspace_api_key(
+    caller: Caller,
+    state: Data<ApiState>,
+    path: Path<(WorkspaceId, ApiKeyId)>,
+) -> Result<HttpResponse, ApiError> {
     let (workspace, key) = path.into_inner();
-    state.control_plane.workspace_key_delete(&caller.0, workspace, key).await?;
+    state
+        .control_plane
+        .workspace_key_delete(&caller.0, workspace, key)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -49,10 +70,21 @@ pub async fn delete_workspace_api_key(caller: Caller, state: Data<ApiState>, pat
     params(("project" = ProjectId, Path, description = "The project's id")),
     responses((status = 200, body = Vec<ProjectApiKey>), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
     security(("bearer" = [])))]
-pub async fn list_project_api_keys(caller: Caller, state: Data<ApiState>, path: Path<ProjectId>) -> Result<Json<Vec<ProjectApiKey>>, ApiError> {
+pub async fn list_project_api_keys(
+    caller: Caller,
+    state: Data<ApiState>,
+    path: Path<ProjectId>,
+) -> Result<Json<Vec<ProjectApiKey>>, ApiError> {
     let project = path.into_inner();
-    let keys = state.control_plane.project_key_list(&caller.0, project).await?;
-    Ok(Json(keys.into_iter().map(|k| ProjectApiKey::new(k, project, None)).collect()))
+    let keys = state
+        .control_plane
+        .project_key_list(&caller.0, project)
+        .await?;
+    Ok(Json(
+        keys.into_iter()
+            .map(|k| ProjectApiKey::new(k, project, None))
+            .collect(),
+    ))
 }
 
 /// Create a project API key; its value is in this response only.
@@ -67,8 +99,15 @@ pub async fn create_project_api_key(
     body: Json<CreateApiKeyBody>,
 ) -> Result<HttpResponse, ApiError> {
     let project = path.into_inner();
-    let created = state.control_plane.project_key_create(&caller.0, project, &body.name, body.expires_at).await?;
-    Ok(HttpResponse::Created().json(ProjectApiKey::new(created.key, project, Some(created.secret))))
+    let created = state
+        .control_plane
+        .project_key_create(&caller.0, project, &body.name, body.expires_at)
+        .await?;
+    Ok(HttpResponse::Created().json(ProjectApiKey::new(
+        created.key,
+        project,
+        Some(created.secret),
+    )))
 }
 
 /// Delete a project API key.
@@ -76,8 +115,15 @@ pub async fn create_project_api_key(
     params(("project" = ProjectId, Path, description = "The project's id"), ("token_id" = ApiKeyId, Path, description = "The key's id")),
     responses((status = 204), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
     security(("bearer" = [])))]
-pub async fn delete_project_api_key(caller: Caller, state: Data<ApiState>, path: Path<(ProjectId, ApiKeyId)>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_project_api_key(
+    caller: Caller,
+    state: Data<ApiState>,
+    path: Path<(ProjectId, ApiKeyId)>,
+) -> Result<HttpResponse, ApiError> {
     let (project, key) = path.into_inner();
-    state.control_plane.project_key_delete(&caller.0, project, key).await?;
+    state
+        .control_plane
+        .project_key_delete(&caller.0, project, key)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

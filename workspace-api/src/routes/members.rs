@@ -1,9 +1,9 @@
-use actix_web::web::{Data, Json, Path};
 use actix_web::HttpResponse;
+use actix_web::web::{Data, Json, Path};
 use tessera_control_plane::model::Role;
+use tessera_platform::ApiError;
 use tessera_platform::error::ErrorEnvelope;
 use tessera_platform::ids::{AccountId, ProjectId};
-use tessera_platform::ApiError;
 
 use crate::auth::Caller;
 use crate::state::ApiState;
@@ -14,8 +14,15 @@ use crate::wire::{AddProjectMemberBody, ProjectMember};
     params(("project" = ProjectId, Path, description = "The project's id")),
     responses((status = 200, body = Vec<ProjectMember>), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
     security(("bearer" = [])))]
-pub async fn get_project_members(caller: Caller, state: Data<ApiState>, path: Path<ProjectId>) -> Result<Json<Vec<ProjectMember>>, ApiError> {
-    let members = state.control_plane.project_members(&caller.0, path.into_inner()).await?;
+pub async fn get_project_members(
+    caller: Caller,
+    state: Data<ApiState>,
+    path: Path<ProjectId>,
+) -> Result<Json<Vec<ProjectMember>>, ApiError> {
+    let members = state
+        .control_plane
+        .project_members(&caller.0, path.into_inner())
+        .await?;
     Ok(Json(members.into_iter().map(ProjectMember::from).collect()))
 }
 
@@ -30,10 +37,19 @@ pub async fn add_project_member(
     path: Path<ProjectId>,
     body: Json<AddProjectMemberBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let role: Role = body.role.parse().map_err(|e| ApiError::bad_request(format!("role: {e}")))?;
+    let role: Role = body
+        .role
+        .parse()
+        .map_err(|e| ApiError::bad_request(format!("role: {e}")))?;
     let member = state
         .control_plane
-        .project_member_add(&caller.0, path.into_inner(), &body.email, body.name.as_deref(), role)
+        .project_member_add(
+            &caller.0,
+            path.into_inner(),
+            &body.email,
+            body.name.as_deref(),
+            role,
+        )
         .await?;
     Ok(HttpResponse::Created().json(ProjectMember::from(member)))
 }
@@ -43,8 +59,15 @@ pub async fn add_project_member(
     params(("project" = ProjectId, Path, description = "The project's id"), ("member" = AccountId, Path, description = "The member's account id")),
     responses((status = 204), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 406, body = ErrorEnvelope)),
     security(("bearer" = [])))]
-pub async fn remove_project_member(caller: Caller, state: Data<ApiState>, path: Path<(ProjectId, AccountId)>) -> Result<HttpResponse, ApiError> {
+pub async fn remove_project_member(
+    caller: Caller,
+    state: Data<ApiState>,
+    path: Path<(ProjectId, AccountId)>,
+) -> Result<HttpResponse, ApiError> {
     let (project, member) = path.into_inner();
-    state.control_plane.project_member_remove(&caller.0, project, member).await?;
+    state
+        .control_plane
+        .project_member_remove(&caller.0, project, member)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,18 +1,20 @@
+use actix_web::HttpResponse;
 use actix_web::http::header;
 use actix_web::web::{Data, Json, Path, Query};
-use actix_web::HttpResponse;
 use serde_json::Value;
 use tessera_control_plane::app::{CreateProject, ProjectUpdate};
 use tessera_control_plane::model::{Environment, ProjectWithSettings};
+use tessera_platform::ApiError;
 use tessera_platform::error::ErrorEnvelope;
 use tessera_platform::ids::{ProjectId, RevisionId};
 use tessera_platform::pagination::{MAX_PAGE_SIZE, split_page};
-use tessera_platform::ApiError;
 
 use super::PageQuery;
 use crate::auth::Caller;
 use crate::state::ApiState;
-use crate::wire::{CreateProjectBody, Project, ProjectMetadata, Revision, SuccessfulProjectUpdate, Warning};
+use crate::wire::{
+    CreateProjectBody, Project, ProjectMetadata, Revision, SuccessfulProjectUpdate, Warning,
+};
 
 fn project_json(state: &ApiState, p: ProjectWithSettings) -> Project {
     let hosts = state.control_plane.project_hosts(&p.project.slug);
@@ -24,7 +26,11 @@ fn project_json(state: &ApiState, p: ProjectWithSettings) -> Project {
 #[utoipa::path(get, path = "/projects", tag = "project", operation_id = "listProjects", params(PageQuery),
     responses((status = 200, body = Vec<ProjectMetadata>), (status = 401, body = ErrorEnvelope)),
     security(("bearer" = [])))]
-pub async fn list_projects(caller: Caller, state: Data<ApiState>, query: Query<PageQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_projects(
+    caller: Caller,
+    state: Data<ApiState>,
+    query: Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
     let page = query.page(Some(MAX_PAGE_SIZE))?;
     let cp = &state.control_plane;
     let items = cp.project_list(&caller.0, &page).await?;
@@ -38,7 +44,13 @@ pub async fn list_projects(caller: Caller, state: Data<ApiState>, query: Query<P
         .collect();
     let mut resp = HttpResponse::Ok();
     if let Some(token) = next {
-        resp.insert_header((header::LINK, format!("</projects?page_size={}&page_token={token}>; rel=\"next\"", page.size)));
+        resp.insert_header((
+            header::LINK,
+            format!(
+                "</projects?page_size={}&page_token={token}>; rel=\"next\"",
+                page.size
+            ),
+        ));
     }
     Ok(resp.json(body))
 }
@@ -47,15 +59,26 @@ pub async fn list_projects(caller: Caller, state: Data<ApiState>, query: Query<P
 #[utoipa::path(post, path = "/projects", tag = "project", operation_id = "createProject", request_body = CreateProjectBody,
     responses((status = 201, body = Project), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
     security(("bearer" = [])))]
-pub async fn create_project(caller: Caller, state: Data<ApiState>, body: Json<CreateProjectBody>) -> Result<HttpResponse, ApiError> {
+pub async fn create_project(
+    caller: Caller,
+    state: Data<ApiState>,
+    body: Json<CreateProjectBody>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let environment: Environment =
-        body.environment.parse().map_err(|e| ApiError::bad_request(format!("environment: {e}")))?;
+    let environment: Environment = body
+        .environment
+        .parse()
+        .map_err(|e| ApiError::bad_request(format!("environment: {e}")))?;
     let (project, _warnings) = state
         .control_plane
         .project_create(
             &caller.0,
-            CreateProject { name: body.name, environment, home_region: body.home_region, workspace_id: body.workspace_id },
+            CreateProject {
+                name: body.name,
+                environment,
+                home_region: body.home_region,
+                workspace_id: body.workspace_id,
+            },
         )
         .await?;
     Ok(HttpResponse::Created().json(project_json(&state, project)))
@@ -66,8 +89,15 @@ pub async fn create_project(caller: Caller, state: Data<ApiState>, body: Json<Cr
     params(("project_id" = ProjectId, Path, description = "The project's id")),
     responses((status = 200, body = Project), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
     security(("bearer" = [])))]
-pub async fn get_project(caller: Caller, state: Data<ApiState>, path: Path<ProjectId>) -> Result<Json<Project>, ApiError> {
-    let p = state.control_plane.project_get(&caller.0, path.into_inner()).await?;
+pub async fn get_project(
+    caller: Caller,
+    state: Data<ApiState>,
+    path: Path<ProjectId>,
+) -> Result<Json<Project>, ApiError> {
+    let p = state
+        .control_plane
+        .project_get(&caller.0, path.into_inner())
+        .await?;
     Ok(Json(project_json(&state, p)))
 }
 
@@ -78,7 +108,10 @@ async fn update(
     update: ProjectUpdate,
     expected: Option<RevisionId>,
 ) -> Result<Json<SuccessfulProjectUpdate>, ApiError> {
-    let (project, warnings) = state.control_plane.project_update(&caller.0, id, update, expected).await?;
+    let (project, warnings) = state
+        .control_plane
+        .project_update(&caller.0, id, update, expected)
+        .await?;
     Ok(Json(SuccessfulProjectUpdate {
         project: project_json(state, project),
         warnings: warnings.into_iter().map(Warning::from).collect(),
@@ -91,8 +124,20 @@ async fn update(
     params(("project_id" = ProjectId, Path, description = "The project's id")),
     responses((status = 200, body = SuccessfulProjectUpdate), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
     security(("bearer" = [])))]
-pub async fn set_project(caller: Caller, state: Data<ApiState>, path: Path<ProjectId>, body: Json<Value>) -> Result<Json<SuccessfulProjectUpdate>, ApiError> {
-    update(caller, &state, path.into_inner(), ProjectUpdate::Replace(body.into_inner()), None).await
+pub async fn set_project(
+    caller: Caller,
+    state: Data<ApiState>,
+    path: Path<ProjectId>,
+    body: Json<Value>,
+) -> Result<Json<SuccessfulProjectUpdate>, ApiError> {
+    update(
+        caller,
+        &state,
+        path.into_inner(),
+        ProjectUpdate::Replace(body.into_inner()),
+        None,
+    )
+    .await
 }
 
 /// Apply a JSON Patch to a project's configuration; makes a new revision.
@@ -101,8 +146,20 @@ pub async fn set_project(caller: Caller, state: Data<ApiState>, path: Path<Proje
     params(("project_id" = ProjectId, Path, description = "The project's id")),
     responses((status = 200, body = SuccessfulProjectUpdate), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
     security(("bearer" = [])))]
-pub async fn patch_project(caller: Caller, state: Data<ApiState>, path: Path<ProjectId>, body: Json<Value>) -> Result<Json<SuccessfulProjectUpdate>, ApiError> {
-    update(caller, &state, path.into_inner(), ProjectUpdate::Patch(body.into_inner()), None).await
+pub async fn patch_project(
+    caller: Caller,
+    state: Data<ApiState>,
+    path: Path<ProjectId>,
+    body: Json<Value>,
+) -> Result<Json<SuccessfulProjectUpdate>, ApiError> {
+    update(
+        caller,
+        &state,
+        path.into_inner(),
+        ProjectUpdate::Patch(body.into_inner()),
+        None,
+    )
+    .await
 }
 
 /// Apply a JSON Patch only if `revision_id` is still the current revision (409 otherwise).
@@ -118,7 +175,14 @@ pub async fn patch_project_with_revision(
     body: Json<Value>,
 ) -> Result<Json<SuccessfulProjectUpdate>, ApiError> {
     let (id, revision) = path.into_inner();
-    update(caller, &state, id, ProjectUpdate::Patch(body.into_inner()), Some(revision)).await
+    update(
+        caller,
+        &state,
+        id,
+        ProjectUpdate::Patch(body.into_inner()),
+        Some(revision),
+    )
+    .await
 }
 
 /// Purge a project irrecoverably.
@@ -126,8 +190,15 @@ pub async fn patch_project_with_revision(
     params(("project_id" = ProjectId, Path, description = "The project's id")),
     responses((status = 204), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
     security(("bearer" = [])))]
-pub async fn purge_project(caller: Caller, state: Data<ApiState>, path: Path<ProjectId>) -> Result<HttpResponse, ApiError> {
-    state.control_plane.project_purge(&caller.0, path.into_inner()).await?;
+pub async fn purge_project(
+    caller: Caller,
+    state: Data<ApiState>,
+    path: Path<ProjectId>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .control_plane
+        .project_purge(&caller.0, path.into_inner())
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -136,8 +207,14 @@ pub async fn purge_project(caller: Caller, state: Data<ApiState>, path: Path<Pro
     params(("project_id" = ProjectId, Path, description = "The project's id")),
     responses((status = 200, body = Vec<Revision>), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
     security(("bearer" = [])))]
-pub async fn list_project_revisions(caller: Caller, state: Data<ApiState>, path: Path<ProjectId>) -> Result<Json<Vec<Revision>>, ApiError> {
-    let revisions = state.control_plane.project_revisions(&caller.0, path.into_inner()).await?;
+pub async fn list_project_revisions(
+    caller: Caller,
+    state: Data<ApiState>,
+    path: Path<ProjectId>,
+) -> Result<Json<Vec<Revision>>, ApiError> {
+    let revisions = state
+        .control_plane
+        .project_revisions(&caller.0, path.into_inner())
+        .await?;
     Ok(Json(revisions.into_iter().map(Revision::from).collect()))
 }
-

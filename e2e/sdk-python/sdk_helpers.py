@@ -1,0 +1,160 @@
+"""Helpers shared by the SDK tests: client construction, raw HTTP and error assertions."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import ory_client
+import pytest
+from ory_client.exceptions import (
+    ApiException,
+    BadRequestException,
+    ConflictException,
+    ForbiddenException,
+    NotFoundException,
+    UnauthorizedException,
+)
+
+# The SDK maps these statuses to its own exception subclasses; anything else is a plain ApiException.
+EXCEPTION_FOR_STATUS = {
+    400: BadRequestException,
+    401: UnauthorizedException,
+    403: ForbiddenException,
+    404: NotFoundException,
+    409: ConflictException,
+}
+
+
+def unique(prefix: str) -> str:
+    """A short name that no other test uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+# --------------------------------------------------------------------------- clients
+
+
+@dataclass
+class Clients:
+    """The two SDK API classes, sharing one ApiClient authenticated with `key`."""
+
+    key: Optional[str]
+    api_client: ory_client.ApiClient
+    project: ory_client.ProjectApi
+    workspace: ory_client.WorkspaceApi
+
+
+def make_clients(url: str, key: Optional[str]) -> Clients:
+    """SDK clients for `url`; `key=None` sends no Authorization header at all."""
+    configuration = ory_client.Configuration(
+        host=url,
+        access_token=key,
+        # Project and workspace operations are pinned to https://api.console.ory.sh in the
+        # spec; this makes the SDK send them to `host` instead.
+        ignore_operation_servers=True,
+    )
+    api_client = ory_client.ApiClient(configuration)
+    return Clients(
+        key=key,
+        api_client=api_client,
+        project=ory_client.ProjectApi(api_client),
+        workspace=ory_client.WorkspaceApi(api_client),
+    )
+
+
+@dataclass
+class Tenant:
+    """A workspace of its own, with a workspace API key and SDK clients using that key."""
+
+    workspace_id: str
+    key: str
+    clients: Clients
+
+    @property
+    def project(self) -> ory_client.ProjectApi:
+        return self.clients.project
+
+    @property
+    def workspace(self) -> ory_client.WorkspaceApi:
+        return self.clients.workspace
+
+
+# --------------------------------------------------------------------------- raw HTTP
+
+
+@dataclass
+class RawResponse:
+    status: int
+    headers: dict
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def raw_request(url: str, method: str, path: str, key: Optional[str] = None, body: Any = None) -> RawResponse:
+    """A plain HTTP call, for Tessera's extension endpoints that the SDK does not know."""
+    data = None
+    headers = {"Accept": "application/json"}
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    if key is not None:
+        headers["Authorization"] = f"Bearer {key}"
+    request = urllib.request.Request(url + path, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return RawResponse(response.status, dict(response.headers), response.read())
+    except urllib.error.HTTPError as error:
+        return RawResponse(error.code, dict(error.headers), error.read())
+
+
+# --------------------------------------------------------------------------- assertions
+
+
+def expect_api_error(status: int, call: Callable, *args, **kwargs) -> ApiException:
+    """Run an SDK call that must fail with HTTP `status`; check the SDK exception and error body.
+
+    A pydantic ValidationError (or any other exception) propagates and fails the test.
+    """
+    with pytest.raises(ApiException) as info:
+        call(*args, **kwargs)
+    error = info.value
+    assert error.status == status, f"expected HTTP {status}, got {error.status}: {error.body}"
+    expected_class = EXCEPTION_FOR_STATUS.get(status)
+    if expected_class is not None:
+        assert isinstance(error, expected_class), f"{type(error).__name__} for HTTP {status}"
+    assert_error_envelope(error.body, status)
+    return error
+
+
+def assert_error_envelope(body: Optional[str], status: int) -> None:
+    """The body is Ory's generic error shape {"error": {code, status, reason?, message}} and the
+    SDK's ErrorGeneric model parses it."""
+    assert body, f"HTTP {status} came with an empty body"
+    document = json.loads(body)
+    assert set(document) == {"error"}, document
+    content = document["error"]
+    assert content["code"] == status, content
+    assert isinstance(content["status"], str) and content["status"], content
+    assert isinstance(content["message"], str) and content["message"], content
+    parsed = ory_client.ErrorGeneric.from_json(body)
+    assert parsed is not None and parsed.error.message == content["message"]
+
+
+def set_body_from(project: ory_client.Project, **overrides) -> ory_client.SetProject:
+    """A full SetProject (PUT body) built from a GET result, with some fields replaced."""
+    fields = dict(
+        name=project.name,
+        services=project.services,
+        cors_public=project.cors_public,
+        cors_admin=project.cors_admin,
+        organizations=project.organizations,
+    )
+    fields.update(overrides)
+    return ory_client.SetProject(**fields)
