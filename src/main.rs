@@ -15,13 +15,7 @@ use tessera_platform::telemetry;
 #[command(name = "tessera", version, propagate_version = true)]
 struct Cli {
     /// A TOML configuration file; `TESSERA_<SECTION>__<KEY>` environment variables override it.
-    #[arg(
-        long,
-        short,
-        global = true,
-        env = "TESSERA_CONFIG",
-        value_name = "FILE"
-    )]
+    #[arg(long, short, global = true, env = "TESSERA_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
@@ -32,12 +26,7 @@ enum Command {
     /// Run the whole system locally on SQLite, seed a demo workspace and print its URLs and keys.
     Dev {
         /// Where the database and dev.json are kept.
-        #[arg(
-            long,
-            default_value = ".tessera",
-            env = "TESSERA_DATA_DIR",
-            value_name = "DIR"
-        )]
+        #[arg(long, default_value = ".tessera", env = "TESSERA_DATA_DIR", value_name = "DIR")]
         data_dir: PathBuf,
         /// Port of the control plane (0 picks a free port; see dev.json for the one chosen).
         #[arg(long, default_value_t = 4000)]
@@ -71,20 +60,14 @@ fn main() -> ExitCode {
         println!("tessera {}", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
     }
-    let Loaded {
-        config,
-        unknown_keys,
-    } = match Config::load(cli.config.as_deref(), std::env::vars()) {
+    let Loaded { config, unknown_keys } = match Config::load(cli.config.as_deref(), std::env::vars()) {
         Ok(loaded) => loaded,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -113,26 +96,14 @@ fn warn_unknown(unknown_keys: &[String]) {
     }
 }
 
-async fn run(
-    command: Command,
-    mut config: Config,
-    unknown_keys: &[String],
-) -> Result<(), Box<dyn std::error::Error>> {
+async fn run(command: Command, mut config: Config, unknown_keys: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     match command {
         Command::Version => Ok(()),
-        Command::Dev {
-            data_dir,
-            port,
-            database_url,
-        } => {
+        Command::Dev { data_dir, port, database_url } => {
             config.telemetry.log_format = tessera_platform::config::LogFormat::Pretty;
             telemetry::init_tracing(&config.telemetry);
             warn_unknown(unknown_keys);
-            let opts = tessera_e2e::dev::DevOptions {
-                data_dir: data_dir.clone(),
-                port,
-                database_url,
-            };
+            let opts = tessera_e2e::dev::DevOptions { data_dir: data_dir.clone(), port, database_url };
             let stack = tessera_e2e::dev::start(config, &opts).await?;
             println!("{}", tessera_e2e::dev::banner(&stack.info, &data_dir));
             stack.server.wait().await?;
@@ -142,12 +113,9 @@ async fn run(
             telemetry::init_tracing(&config.telemetry);
             warn_unknown(unknown_keys);
             if config.control_plane.admin_api_key.is_none() {
-                tracing::warn!(
-                    "no control_plane.admin_api_key is set: workspaces cannot be created over HTTP"
-                );
+                tracing::warn!("no control_plane.admin_api_key is set: workspaces cannot be created over HTTP");
             }
-            let (server, _) =
-                tessera_workspace_api::boot(&config, Arc::new(SystemClock), true).await?;
+            let (server, _) = tessera_workspace_api::boot(&config, Arc::new(SystemClock), true).await?;
             server.wait().await?;
             Ok(())
         }

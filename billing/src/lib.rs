@@ -32,26 +32,10 @@ pub struct Plan {
 }
 
 const PLANS: &[Plan] = &[
-    Plan {
-        id: "developer",
-        display_name: "Developer",
-        tier: Tier::Developer,
-    },
-    Plan {
-        id: "production",
-        display_name: "Production",
-        tier: Tier::Production,
-    },
-    Plan {
-        id: "growth",
-        display_name: "Growth",
-        tier: Tier::Growth,
-    },
-    Plan {
-        id: "enterprise",
-        display_name: "Enterprise",
-        tier: Tier::Enterprise,
-    },
+    Plan { id: "developer", display_name: "Developer", tier: Tier::Developer },
+    Plan { id: "production", display_name: "Production", tier: Tier::Production },
+    Plan { id: "growth", display_name: "Growth", tier: Tier::Growth },
+    Plan { id: "enterprise", display_name: "Enterprise", tier: Tier::Enterprise },
 ];
 
 /// Every plan on offer.

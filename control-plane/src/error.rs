@@ -43,9 +43,7 @@ impl From<Error> for ApiError {
             Error::Forbidden(m) => ApiError::forbidden(m),
             Error::NotFound(m) => ApiError::not_found(m),
             Error::Invalid(m) => ApiError::bad_request(m),
-            Error::FeatureNotAvailable(m) => {
-                ApiError::bad_request(m).with_id("feature_not_available")
-            }
+            Error::FeatureNotAvailable(m) => ApiError::bad_request(m).with_id("feature_not_available"),
             Error::Conflict(m) => ApiError::conflict(m),
             Error::NotAcceptable(m) => ApiError::not_acceptable(m),
             Error::Store(source) => {

@@ -190,10 +190,7 @@ pub enum KeyScope {
     /// Everything in one workspace.
     Workspace(WorkspaceId),
     /// One project.
-    Project {
-        workspace_id: WorkspaceId,
-        project_id: ProjectId,
-    },
+    Project { workspace_id: WorkspaceId, project_id: ProjectId },
 }
 
 /// An API key as listed; the secret itself is never stored.

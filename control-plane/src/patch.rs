@@ -27,29 +27,19 @@ pub const MAX_OPERATIONS: usize = 1000;
 /// Applies `ops` (a JSON array of operations) to `doc`.
 pub fn apply(mut doc: Value, ops: &Value) -> Result<Value> {
     let Value::Array(list) = ops else {
-        return Err(Error::Invalid(
-            "A JSON Patch must be an array of operations.".into(),
-        ));
+        return Err(Error::Invalid("A JSON Patch must be an array of operations.".into()));
     };
     if list.len() > MAX_OPERATIONS {
-        return Err(Error::Invalid(format!(
-            "A JSON Patch may have at most {MAX_OPERATIONS} operations."
-        )));
+        return Err(Error::Invalid(format!("A JSON Patch may have at most {MAX_OPERATIONS} operations.")));
     }
-    let patch: json_patch::Patch = serde_json::from_value(ops.clone())
-        .map_err(|e| Error::Invalid(format!("The JSON Patch is malformed: {e}")))?;
+    let patch: json_patch::Patch =
+        serde_json::from_value(ops.clone()).map_err(|e| Error::Invalid(format!("The JSON Patch is malformed: {e}")))?;
     for (i, op) in list.iter().enumerate() {
         for key in ["path", "from"] {
             if let Some(path) = op.get(key).and_then(Value::as_str) {
-                let top = path
-                    .trim_start_matches('/')
-                    .split('/')
-                    .next()
-                    .unwrap_or_default();
+                let top = path.trim_start_matches('/').split('/').next().unwrap_or_default();
                 if READ_ONLY.contains(&top) {
-                    return Err(Error::Invalid(format!(
-                        "Operation {i}: `/{top}` cannot be changed with a patch."
-                    )));
+                    return Err(Error::Invalid(format!("Operation {i}: `/{top}` cannot be changed with a patch.")));
                 }
             }
         }
@@ -77,10 +67,7 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert_eq!(
-            out,
-            json!({"name": "b", "services": {"identity": {"config": {"y": {"z": true}}}}})
-        );
+        assert_eq!(out, json!({"name": "b", "services": {"identity": {"config": {"y": {"z": true}}}}}));
     }
 
     #[test]
@@ -89,18 +76,12 @@ mod tests {
         for (ops, needle) in [
             (json!({"op": "add"}), "array"),
             (json!([{"op": "jump", "path": "/name"}]), "malformed"),
-            (
-                json!([{"op": "replace", "path": "/slug", "value": "x"}]),
-                "/slug",
-            ),
+            (json!([{"op": "replace", "path": "/slug", "value": "x"}]), "/slug"),
             (
                 json!([{"op": "replace", "path": "/name", "value": "b"}, {"op": "remove", "path": "/nope"}]),
                 "cannot be applied",
             ),
-            (
-                json!([{"op": "test", "path": "/name", "value": "zzz"}]),
-                "cannot be applied",
-            ),
+            (json!([{"op": "test", "path": "/name", "value": "zzz"}]), "cannot be applied"),
         ] {
             let err = apply(doc.clone(), &ops).unwrap_err().to_string();
             assert!(err.contains(needle), "{ops} gave {err}");

@@ -25,9 +25,7 @@ pub fn generate(name: &str) -> String {
     let base = base.trim_matches('-');
     let base = if base.is_empty() { "project" } else { base };
     let mut rng = rand::rng();
-    let suffix: String = (0..SUFFIX_LEN)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect();
+    let suffix: String = (0..SUFFIX_LEN).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
     format!("{base}-{suffix}")
 }
 
@@ -35,8 +33,7 @@ pub fn generate(name: &str) -> String {
 pub fn is_valid(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -47,15 +44,7 @@ mod tests {
 
     #[test]
     fn slugs_are_dns_labels() {
-        for name in [
-            "My Project!",
-            "  ",
-            "ÄÖÜ",
-            "a--b",
-            &"x".repeat(300),
-            "Ünïcode Names 2026",
-            "-lead",
-        ] {
+        for name in ["My Project!", "  ", "ÄÖÜ", "a--b", &"x".repeat(300), "Ünïcode Names 2026", "-lead"] {
             let s = generate(name);
             assert!(is_valid(&s), "{name:?} gave {s:?}");
         }

@@ -158,3 +158,33 @@ def set_body_from(project: ory_client.Project, **overrides) -> ory_client.SetPro
     )
     fields.update(overrides)
     return ory_client.SetProject(**fields)
+
+
+def list_workspace_projects_page(
+    clients: Clients, workspace_id: str, page_size: Optional[int] = None, page_token: Optional[str] = None
+) -> ory_client.ListWorkspaceProjects:
+    """GET /workspaces/{workspace}/projects with paging, through the SDK's own machinery.
+
+    The SDK's list_workspace_projects() takes no paging parameters, so this builds the same
+    request with the SDK's serializer and auth, adds page_size/page_token, and lets the SDK
+    deserialize (and validate) the answer into its ListWorkspaceProjects model.
+    """
+    query = []
+    if page_size is not None:
+        query.append(("page_size", page_size))
+    if page_token is not None:
+        query.append(("page_token", page_token))
+    method, request_url, headers, body, post_params = clients.api_client.param_serialize(
+        method="GET",
+        resource_path="/workspaces/{workspace}/projects",
+        path_params={"workspace": workspace_id},
+        query_params=query,
+        header_params={"Accept": "application/json"},
+        auth_settings=["oryWorkspaceApiKey"],
+    )
+    response = clients.api_client.call_api(method, request_url, headers, body, post_params)
+    response.read()
+    return clients.api_client.response_deserialize(
+        response,
+        {"200": "ListWorkspaceProjects", "400": "ErrorGeneric", "401": "ErrorGeneric", "403": "ErrorGeneric"},
+    ).data

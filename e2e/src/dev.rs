@@ -78,12 +78,10 @@ pub struct DevStack {
 
 /// The configuration `tessera dev` runs with: `base` (file and environment) with the dev choices on top.
 pub fn dev_config(mut base: Config, opts: &DevOptions, admin_key: &str) -> Config {
-    let db_url = opts.database_url.clone().unwrap_or_else(|| {
-        format!(
-            "sqlite://{}",
-            opts.data_dir.join("control-plane.db").display()
-        )
-    });
+    let db_url = opts
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", opts.data_dir.join("control-plane.db").display()));
     base.database.url = Secret::new(db_url);
     base.http.listen = SocketAddr::from(([127, 0, 0, 1], opts.port));
     base.http.public_url = None;
@@ -94,19 +92,12 @@ pub fn dev_config(mut base: Config, opts: &DevOptions, admin_key: &str) -> Confi
 
 /// Starts the dev stack, seeding it on first start, and writes `dev.json`.
 pub async fn start(base: Config, opts: &DevOptions) -> Result<DevStack, DevError> {
-    std::fs::create_dir_all(&opts.data_dir).map_err(|source| DevError::Io {
-        path: opts.data_dir.clone(),
-        source,
-    })?;
+    std::fs::create_dir_all(&opts.data_dir).map_err(|source| DevError::Io { path: opts.data_dir.clone(), source })?;
     let dev_file = opts.data_dir.join("dev.json");
     let previous = read_dev_file(&dev_file)?;
-    let admin_key = previous
-        .as_ref()
-        .map(|p| p.admin_api_key.clone())
-        .unwrap_or_else(|| generate_token("tessera_op_"));
+    let admin_key = previous.as_ref().map(|p| p.admin_api_key.clone()).unwrap_or_else(|| generate_token("tessera_op_"));
     let config = dev_config(base, opts, &admin_key);
-    let (server, control_plane) =
-        tessera_workspace_api::boot(&config, Arc::new(SystemClock), true).await?;
+    let (server, control_plane) = tessera_workspace_api::boot(&config, Arc::new(SystemClock), true).await?;
     let url = server.url();
 
     let info = match previous {
@@ -114,35 +105,20 @@ pub async fn start(base: Config, opts: &DevOptions) -> Result<DevStack, DevError
             p.control_plane_url = url;
             p
         }
-        _ => seed(&control_plane, url, admin_key)
-            .await
-            .map_err(DevError::Seed)?,
+        _ => seed(&control_plane, url, admin_key).await.map_err(DevError::Seed)?,
     };
     let text = serde_json::to_string_pretty(&info).expect("dev info serializes");
-    std::fs::write(&dev_file, text + "\n").map_err(|source| DevError::Io {
-        path: dev_file.clone(),
-        source,
-    })?;
-    Ok(DevStack {
-        info,
-        server,
-        config,
-    })
+    std::fs::write(&dev_file, text + "\n").map_err(|source| DevError::Io { path: dev_file.clone(), source })?;
+    Ok(DevStack { info, server, config })
 }
 
 fn read_dev_file(path: &Path) -> Result<Option<DevInfo>, DevError> {
     match std::fs::read_to_string(path) {
         Ok(text) => serde_json::from_str(&text)
             .map(Some)
-            .map_err(|e| DevError::DevFile {
-                path: path.to_owned(),
-                message: e.to_string(),
-            }),
+            .map_err(|e| DevError::DevFile { path: path.to_owned(), message: e.to_string() }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(DevError::Io {
-            path: path.to_owned(),
-            source,
-        }),
+        Err(source) => Err(DevError::Io { path: path.to_owned(), source }),
     }
 }
 
@@ -157,16 +133,10 @@ async fn still_seeded(cp: &ControlPlane, info: &DevInfo) -> bool {
     }
 }
 
-async fn seed(
-    cp: &ControlPlane,
-    url: String,
-    admin_key: String,
-) -> Result<DevInfo, tessera_control_plane::Error> {
+async fn seed(cp: &ControlPlane, url: String, admin_key: String) -> Result<DevInfo, tessera_control_plane::Error> {
     let operator = Actor::Operator;
     let workspace = cp.workspace_create(&operator, "Development").await?;
-    let workspace_key = cp
-        .workspace_key_create(&operator, workspace.id, "tessera dev", None)
-        .await?;
+    let workspace_key = cp.workspace_key_create(&operator, workspace.id, "tessera dev", None).await?;
     let (project, _) = cp
         .project_create(
             &operator,
@@ -179,27 +149,14 @@ async fn seed(
         )
         .await?;
     let project_id = project.project.id;
-    let project_key = cp
-        .project_key_create(&operator, project_id, "tessera dev", None)
-        .await?;
-    cp.project_member_add(
-        &operator,
-        project_id,
-        "developer@tessera.localhost",
-        Some("Developer"),
-        Role::Owner,
-    )
-    .await?;
+    let project_key = cp.project_key_create(&operator, project_id, "tessera dev", None).await?;
+    cp.project_member_add(&operator, project_id, "developer@tessera.localhost", Some("Developer"), Role::Owner).await?;
     tracing::info!(workspace = %workspace.id, project = %project_id, "seeded the demo workspace and project");
     Ok(DevInfo {
         control_plane_url: url,
         workspace_id: workspace.id,
         workspace_api_key: workspace_key.secret,
-        project: DevProject {
-            id: project_id,
-            slug: project.project.slug,
-            api_key: project_key.secret,
-        },
+        project: DevProject { id: project_id, slug: project.project.slug, api_key: project_key.secret },
         admin_api_key: admin_key,
     })
 }

@@ -36,9 +36,7 @@ impl ControlPlaneStack {
     pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Self {
         let db = TestDatabase::new(backend, &tessera_control_plane::migrations()).await;
         let operator_key = generate_token("tessera_op_");
-        let mut config = Config::load(None, Vec::new())
-            .expect("default configuration is valid")
-            .config;
+        let mut config = Config::load(None, Vec::new()).expect("default configuration is valid").config;
         config.database.url = Secret::new(db.url.clone());
         config.http.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         config.http.workers = Some(1);
@@ -47,17 +45,8 @@ impl ControlPlaneStack {
         config.control_plane.rate_limit.burst = 10_000;
         adjust(&mut config);
         let (server, control_plane) =
-            tessera_workspace_api::boot(&config, Arc::new(SystemClock), false)
-                .await
-                .expect("control plane starts");
-        Self {
-            url: server.url(),
-            operator_key,
-            control_plane,
-            config,
-            server,
-            _db: db,
-        }
+            tessera_workspace_api::boot(&config, Arc::new(SystemClock), false).await.expect("control plane starts");
+        Self { url: server.url(), operator_key, control_plane, config, server, _db: db }
     }
 
     /// The bound address.

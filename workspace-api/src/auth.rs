@@ -28,17 +28,11 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<ApiState>>().cloned();
         let token = bearer_token(req).map(str::to_owned);
-        let address = req
-            .peer_addr()
-            .map(|a| a.ip())
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let address = req.peer_addr().map(|a| a.ip()).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         Box::pin(async move {
             let state = state.ok_or_else(ApiError::internal)?;
             let charge_address = || {
-                state
-                    .per_address
-                    .check(&address)
-                    .map_err(|wait| ApiError::too_many_requests(retry_after_secs(wait)))
+                state.per_address.check(&address).map_err(|wait| ApiError::too_many_requests(retry_after_secs(wait)))
             };
             let Some(token) = token else {
                 charge_address()?;

@@ -57,16 +57,19 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("A workspace key (`ory_wak_…`), a project key (`ory_pat_…`) or the operator key")).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A workspace key (`ory_wak_…`), a project key (`ory_pat_…`) or the operator key"))
+                    .build(),
+            ),
         );
     }
 }
 
 /// The document as pretty JSON, exactly as committed.
 pub fn document() -> String {
-    let mut text = ApiDoc::openapi()
-        .to_pretty_json()
-        .expect("the OpenAPI document serializes");
+    let mut text = ApiDoc::openapi().to_pretty_json().expect("the OpenAPI document serializes");
     text.push('\n');
     text
 }

@@ -40,10 +40,7 @@ impl RunningServer {
 
     /// Waits until the server stops (on a signal, when `handle_signals` was set).
     pub async fn wait(self) -> std::io::Result<()> {
-        let result = self
-            .task
-            .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        let result = self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)));
         self.housekeeping.abort();
         result
     }
@@ -69,20 +66,11 @@ pub async fn boot(
     clock: SharedClock,
     handle_signals: bool,
 ) -> Result<(RunningServer, ControlPlane), BootError> {
-    let db = Database::connect(
-        config.database.url.expose(),
-        config.database.max_connections,
-    )
-    .await?;
+    let db = Database::connect(config.database.url.expose(), config.database.max_connections).await?;
     db.migrate(&tessera_control_plane::migrations()).await?;
-    let control_plane =
-        ControlPlane::new(Store::new(db.clone()), clock, Settings::from_config(config));
-    let server = start(config, control_plane.clone(), db, handle_signals).map_err(|source| {
-        BootError::Bind {
-            addr: config.http.listen,
-            source,
-        }
-    })?;
+    let control_plane = ControlPlane::new(Store::new(db.clone()), clock, Settings::from_config(config));
+    let server = start(config, control_plane.clone(), db, handle_signals)
+        .map_err(|source| BootError::Bind { addr: config.http.listen, source })?;
     Ok((server, control_plane))
 }
 
@@ -93,10 +81,7 @@ pub fn start(
     db: Database,
     handle_signals: bool,
 ) -> std::io::Result<RunningServer> {
-    let state = web::Data::new(ApiState::new(
-        control_plane,
-        config.control_plane.rate_limit,
-    ));
+    let state = web::Data::new(ApiState::new(control_plane, config.control_plane.rate_limit));
     let metrics = web::Data::new(HttpMetrics::new("control_plane"));
     let db = web::Data::new(db);
     let body_limit = config.http.max_body_bytes;
@@ -119,20 +104,14 @@ pub fn start(
             .configure(routes::configure)
             .default_service(web::to(http::not_found))
     };
-    let mut server = HttpServer::new(factory).workers(config.http.workers.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-    }));
+    let mut server = HttpServer::new(factory).workers(
+        config.http.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)),
+    );
     if !handle_signals {
         server = server.disable_signals();
     }
     let server = server.bind(config.http.listen)?;
-    let addr = server
-        .addrs()
-        .first()
-        .copied()
-        .ok_or_else(|| std::io::Error::other("no address bound"))?;
+    let addr = server.addrs().first().copied().ok_or_else(|| std::io::Error::other("no address bound"))?;
     let server = server.run();
     let handle = server.handle();
     let task = tokio::spawn(server);
@@ -147,16 +126,9 @@ pub fn start(
         }
     });
     tracing::info!(%addr, "control plane listening");
-    Ok(RunningServer {
-        addr,
-        handle,
-        task,
-        housekeeping,
-    })
+    Ok(RunningServer { addr, handle, task, housekeeping })
 }
 
 async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(openapi::document())
+    HttpResponse::Ok().content_type("application/json").body(openapi::document())
 }

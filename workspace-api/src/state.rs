@@ -25,10 +25,6 @@ impl ApiState {
             requests_per_second: limits.requests_per_second.div_ceil(4).max(1),
             burst: limits.burst.div_ceil(4).max(1),
         };
-        Self {
-            control_plane,
-            per_caller: KeyedLimiter::new(limits),
-            per_address: KeyedLimiter::new(anonymous),
-        }
+        Self { control_plane, per_caller: KeyedLimiter::new(limits), per_address: KeyedLimiter::new(anonymous) }
     }
 }

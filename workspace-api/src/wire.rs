@@ -174,10 +174,7 @@ pub struct Cors {
 
 impl From<m::Cors> for Cors {
     fn from(c: m::Cors) -> Self {
-        Self {
-            enabled: c.enabled,
-            origins: c.origins,
-        }
+        Self { enabled: c.enabled, origins: c.origins }
     }
 }
 
@@ -191,10 +188,7 @@ pub struct Warning {
 
 impl From<ConfigWarning> for Warning {
     fn from(w: ConfigWarning) -> Self {
-        Self {
-            code: w.code,
-            message: w.message,
-        }
+        Self { code: w.code, message: w.message }
     }
 }
 
@@ -243,10 +237,7 @@ pub struct WorkspaceApiKey {
     pub last_characters: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
-    #[serde(
-        with = "time::serde::rfc3339::option",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
@@ -268,10 +259,7 @@ pub struct ProjectApiKey {
     pub last_characters: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
-    #[serde(
-        with = "time::serde::rfc3339::option",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
@@ -389,8 +377,7 @@ impl From<m::Revision> for Revision {
         Self {
             id: r.id,
             project_id: r.project_id,
-            settings: serde_json::to_value(&r.settings)
-                .unwrap_or_else(|_| Value::Object(Map::new())),
+            settings: serde_json::to_value(&r.settings).unwrap_or_else(|_| Value::Object(Map::new())),
             warnings: r.warnings.into_iter().map(Warning::from).collect(),
             created_at: r.created_at,
         }

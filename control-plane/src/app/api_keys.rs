@@ -3,9 +3,7 @@ use tessera_platform::secrets::{generate_token, hash_secret, last_characters};
 use time::OffsetDateTime;
 
 use super::ControlPlane;
-use crate::auth::{
-    Actor, PROJECT_KEY_PREFIX, ProjectAction, WORKSPACE_KEY_PREFIX, not_found_workspace,
-};
+use crate::auth::{Actor, PROJECT_KEY_PREFIX, ProjectAction, WORKSPACE_KEY_PREFIX, not_found_workspace};
 use crate::error::{Error, Result};
 use crate::model::{ApiKey, CreatedApiKey, KeyScope};
 use crate::service_config::validate_name;
@@ -25,13 +23,8 @@ impl ControlPlane {
 
     /// The scope of a project's keys, after checking the caller may manage them.
     async fn project_key_scope(&self, actor: &Actor, project: ProjectId) -> Result<KeyScope> {
-        let p = self
-            .project_for(actor, project, ProjectAction::Configure)
-            .await?;
-        Ok(KeyScope::Project {
-            workspace_id: p.project.workspace_id,
-            project_id: project,
-        })
+        let p = self.project_for(actor, project, ProjectAction::Configure).await?;
+        Ok(KeyScope::Project { workspace_id: p.project.workspace_id, project_id: project })
     }
 
     /// Creates a workspace key; the secret is returned this once.
@@ -43,8 +36,7 @@ impl ControlPlane {
         expires_at: Option<OffsetDateTime>,
     ) -> Result<CreatedApiKey> {
         let scope = self.workspace_key_scope(actor, workspace).await?;
-        self.key_create(actor, scope, WORKSPACE_KEY_PREFIX, name, expires_at)
-            .await
+        self.key_create(actor, scope, WORKSPACE_KEY_PREFIX, name, expires_at).await
     }
 
     /// Creates a project key; the secret is returned this once.
@@ -56,16 +48,11 @@ impl ControlPlane {
         expires_at: Option<OffsetDateTime>,
     ) -> Result<CreatedApiKey> {
         let scope = self.project_key_scope(actor, project).await?;
-        self.key_create(actor, scope, PROJECT_KEY_PREFIX, name, expires_at)
-            .await
+        self.key_create(actor, scope, PROJECT_KEY_PREFIX, name, expires_at).await
     }
 
     /// A workspace's own keys (not its projects').
-    pub async fn workspace_key_list(
-        &self,
-        actor: &Actor,
-        workspace: WorkspaceId,
-    ) -> Result<Vec<ApiKey>> {
+    pub async fn workspace_key_list(&self, actor: &Actor, workspace: WorkspaceId) -> Result<Vec<ApiKey>> {
         let scope = self.workspace_key_scope(actor, workspace).await?;
         Ok(self.store.api_key_list(scope).await?)
     }
@@ -77,23 +64,13 @@ impl ControlPlane {
     }
 
     /// Revokes one of a workspace's keys.
-    pub async fn workspace_key_delete(
-        &self,
-        actor: &Actor,
-        workspace: WorkspaceId,
-        key: ApiKeyId,
-    ) -> Result<()> {
+    pub async fn workspace_key_delete(&self, actor: &Actor, workspace: WorkspaceId, key: ApiKeyId) -> Result<()> {
         let scope = self.workspace_key_scope(actor, workspace).await?;
         self.key_delete(actor, scope, key).await
     }
 
     /// Revokes one of a project's keys.
-    pub async fn project_key_delete(
-        &self,
-        actor: &Actor,
-        project: ProjectId,
-        key: ApiKeyId,
-    ) -> Result<()> {
+    pub async fn project_key_delete(&self, actor: &Actor, project: ProjectId, key: ApiKeyId) -> Result<()> {
         let scope = self.project_key_scope(actor, project).await?;
         self.key_delete(actor, scope, key).await
     }
@@ -127,9 +104,7 @@ impl ControlPlane {
             created_at: now,
             updated_at: now,
         };
-        self.store
-            .api_key_create(&key, &hash_secret(&secret))
-            .await?;
+        self.store.api_key_create(&key, &hash_secret(&secret)).await?;
         tracing::info!(key = %key.id, actor = %actor.label(), "API key created");
         Ok(CreatedApiKey { key, secret })
     }

@@ -10,8 +10,7 @@ use crate::store::MemberRemoval;
 impl ControlPlane {
     /// A project's members.
     pub async fn project_members(&self, actor: &Actor, project: ProjectId) -> Result<Vec<Member>> {
-        self.project_for(actor, project, ProjectAction::Configure)
-            .await?;
+        self.project_for(actor, project, ProjectAction::Configure).await?;
         Ok(self.store.project_member_list(project).await?)
     }
 
@@ -24,25 +23,16 @@ impl ControlPlane {
         name: Option<&str>,
         role: Role,
     ) -> Result<Member> {
-        self.project_for(actor, project, ProjectAction::Administer)
-            .await?;
+        self.project_for(actor, project, ProjectAction::Administer).await?;
         let email = email.trim().to_ascii_lowercase();
         if !is_plausible_email(&email) {
-            return Err(Error::Invalid(format!(
-                "`{email}` is not an email address."
-            )));
+            return Err(Error::Invalid(format!("`{email}` is not an email address.")));
         }
-        let name = name
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .unwrap_or(&email)
-            .to_owned();
+        let name = name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or(&email).to_owned();
         validate_name(&name).map_err(|e| Error::Invalid(e.to_string()))?;
         let now = self.clock.now();
         let account = self.store.account_upsert(&email, &name, now).await?;
-        self.store
-            .project_member_put(project, account, role, now)
-            .await?;
+        self.store.project_member_put(project, account, role, now).await?;
         self.store
             .project_member_list(project)
             .await?
@@ -52,22 +42,15 @@ impl ControlPlane {
     }
 
     /// Removes a member; the last owner cannot be removed (406).
-    pub async fn project_member_remove(
-        &self,
-        actor: &Actor,
-        project: ProjectId,
-        member: AccountId,
-    ) -> Result<()> {
-        self.project_for(actor, project, ProjectAction::Administer)
-            .await?;
+    pub async fn project_member_remove(&self, actor: &Actor, project: ProjectId, member: AccountId) -> Result<()> {
+        self.project_for(actor, project, ProjectAction::Administer).await?;
         match self.store.project_member_remove(project, member).await? {
             MemberRemoval::Removed => Ok(()),
-            MemberRemoval::NotAMember => Err(Error::NotFound(format!(
-                "{member} is not a member of project {project}."
-            ))),
+            MemberRemoval::NotAMember => {
+                Err(Error::NotFound(format!("{member} is not a member of project {project}.")))
+            }
             MemberRemoval::LastOwner => Err(Error::NotAcceptable(
-                "The last owner of a project cannot be removed; make someone else owner first."
-                    .into(),
+                "The last owner of a project cannot be removed; make someone else owner first.".into(),
             )),
         }
     }

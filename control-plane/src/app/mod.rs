@@ -46,20 +46,10 @@ impl Settings {
                 .iter()
                 .map(|(name, r)| {
                     let url = r.url.as_str().trim_end_matches('/').to_owned();
-                    (
-                        name.clone(),
-                        Region {
-                            name: name.clone(),
-                            url,
-                        },
-                    )
+                    (name.clone(), Region { name: name.clone(), url })
                 })
                 .collect(),
-            operator_key_hash: config
-                .control_plane
-                .admin_api_key
-                .as_ref()
-                .map(|k| hash_secret(k.expose())),
+            operator_key_hash: config.control_plane.admin_api_key.as_ref().map(|k| hash_secret(k.expose())),
         }
     }
 }
@@ -75,11 +65,7 @@ pub struct ControlPlane {
 impl ControlPlane {
     /// Assembles the control plane over a migrated store.
     pub fn new(store: Store, clock: SharedClock, settings: Settings) -> Self {
-        Self {
-            store,
-            clock,
-            settings,
-        }
+        Self { store, clock, settings }
     }
 
     /// The store, for health checks and seeding.
@@ -100,26 +86,17 @@ impl ControlPlane {
         {
             return Ok(Actor::Operator);
         }
-        let unauthenticated =
-            || Error::Unauthenticated("The API key is invalid, expired or revoked.".into());
+        let unauthenticated = || Error::Unauthenticated("The API key is invalid, expired or revoked.".into());
         let Some(record) = self.store.api_key_by_hash(&hash).await? else {
             return Err(unauthenticated());
         };
         if !constant_time_eq(record.secret_hash.as_bytes(), hash.as_bytes()) {
             return Err(unauthenticated());
         }
-        if record
-            .key
-            .expires_at
-            .is_some_and(|at| at <= self.clock.now())
-        {
+        if record.key.expires_at.is_some_and(|at| at <= self.clock.now()) {
             return Err(unauthenticated());
         }
-        Ok(Actor::Key {
-            id: record.key.id,
-            scope: record.key.scope,
-            owner_id: record.key.owner_id,
-        })
+        Ok(Actor::Key { id: record.key.id, scope: record.key.scope, owner_id: record.key.owner_id })
     }
 
     /// The region registry; any authenticated caller may read it.
@@ -130,11 +107,7 @@ impl ControlPlane {
     /// The public base URL of a project: `https://<slug>.<domain>` (`http` for `localhost` domains).
     pub fn project_url(&self, slug: &str) -> String {
         let domain = &self.settings.projects_domain;
-        let scheme = if domain == "localhost" || domain.ends_with(".localhost") {
-            "http"
-        } else {
-            "https"
-        };
+        let scheme = if domain == "localhost" || domain.ends_with(".localhost") { "http" } else { "https" };
         format!("{scheme}://{slug}.{domain}")
     }
 

@@ -6,8 +6,7 @@ use super::ControlPlane;
 use crate::auth::{Actor, ProjectAction, not_found_project, not_found_workspace};
 use crate::error::{Error, Result};
 use crate::model::{
-    ConfigWarning, Environment, KeyScope, Project, ProjectSettings, ProjectState,
-    ProjectWithSettings, Revision,
+    ConfigWarning, Environment, KeyScope, Project, ProjectSettings, ProjectState, ProjectWithSettings, Revision,
 };
 use crate::service_config::{self, RenderContext};
 use crate::store::{ProjectFilter, StoreError};
@@ -43,22 +42,14 @@ impl ControlPlane {
     ) -> Result<(ProjectWithSettings, Vec<ConfigWarning>)> {
         let workspace_id = match (actor, req.workspace_id) {
             (_, Some(w)) => w,
-            (
-                Actor::Key {
-                    scope: KeyScope::Workspace(w),
-                    ..
-                },
-                None,
-            ) => *w,
+            (Actor::Key { scope: KeyScope::Workspace(w), .. }, None) => *w,
             (Actor::Operator, None) => {
                 return Err(Error::Invalid(
                     "workspace_id is required when the platform operator creates a project.".into(),
                 ));
             }
             (Actor::Key { .. }, None) => {
-                return Err(Error::Forbidden(
-                    "A project API key cannot create projects.".into(),
-                ));
+                return Err(Error::Forbidden("A project API key cannot create projects.".into()));
             }
         };
         actor.require_workspace(workspace_id)?;
@@ -66,29 +57,19 @@ impl ControlPlane {
             return Err(not_found_workspace(workspace_id));
         }
         service_config::validate_name(&req.name).map_err(|e| Error::Invalid(e.to_string()))?;
-        let home_region = req
-            .home_region
-            .unwrap_or_else(|| self.settings.default_region.clone());
+        let home_region = req.home_region.unwrap_or_else(|| self.settings.default_region.clone());
         if !self.settings.regions.contains_key(&home_region) {
             return Err(Error::Invalid(format!(
                 "home_region `{home_region}` is not a region of this installation (available: {}).",
-                self.settings
-                    .regions
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                self.settings.regions.keys().cloned().collect::<Vec<_>>().join(", ")
             )));
         }
 
         for _ in 0..MAX_WRITE_ATTEMPTS {
             let slug = slug::generate(&req.name);
-            let ctx = RenderContext {
-                project_url: self.project_url(&slug),
-            };
+            let ctx = RenderContext { project_url: self.project_url(&slug) };
             let settings = service_config::default_settings(&req.name, &ctx);
-            let rendered =
-                service_config::render(&settings).map_err(|e| Error::Invalid(e.to_string()))?;
+            let rendered = service_config::render(&settings).map_err(|e| Error::Invalid(e.to_string()))?;
             let now = self.clock.now();
             let project = Project {
                 id: ProjectId::new(),
@@ -104,11 +85,7 @@ impl ControlPlane {
             };
             let revision = new_revision(&project, settings.clone(), rendered, now)?;
             let mut tx = self.store.begin().await?;
-            match self
-                .store
-                .project_create_in_tx(&mut tx, &project, &revision)
-                .await
-            {
+            match self.store.project_create_in_tx(&mut tx, &project, &revision).await {
                 Ok(()) => {
                     tx.commit().await.map_err(StoreError::from)?;
                     tracing::info!(project = %project.id, slug = %project.slug, actor = %actor.label(), "project created");
@@ -119,9 +96,7 @@ impl ControlPlane {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(Error::Conflict(
-            "Could not allocate a unique project slug; try again.".into(),
-        ))
+        Err(Error::Conflict("Could not allocate a unique project slug; try again.".into()))
     }
 
     /// A project the caller can reach.
@@ -136,19 +111,12 @@ impl ControlPlane {
         id: ProjectId,
         action: ProjectAction,
     ) -> Result<ProjectWithSettings> {
-        if let Actor::Key {
-            scope: KeyScope::Project { project_id, .. },
-            ..
-        } = actor
+        if let Actor::Key { scope: KeyScope::Project { project_id, .. }, .. } = actor
             && *project_id != id
         {
             return Err(not_found_project(id));
         }
-        let project = self
-            .store
-            .project_get(id)
-            .await?
-            .ok_or_else(|| not_found_project(id))?;
+        let project = self.store.project_get(id).await?.ok_or_else(|| not_found_project(id))?;
         actor.require_project(project.project.workspace_id, id, action)?;
         Ok(project)
     }
@@ -157,14 +125,8 @@ impl ControlPlane {
     pub async fn project_list(&self, actor: &Actor, page: &PageRequest) -> Result<Vec<Project>> {
         let filter = match actor {
             Actor::Operator => ProjectFilter::All,
-            Actor::Key {
-                scope: KeyScope::Workspace(w),
-                ..
-            } => ProjectFilter::Workspace(*w),
-            Actor::Key {
-                scope: KeyScope::Project { project_id, .. },
-                ..
-            } => ProjectFilter::Project(*project_id),
+            Actor::Key { scope: KeyScope::Workspace(w), .. } => ProjectFilter::Workspace(*w),
+            Actor::Key { scope: KeyScope::Project { project_id, .. }, .. } => ProjectFilter::Project(*project_id),
         };
         Ok(self.store.project_list(filter, page).await?)
     }
@@ -180,10 +142,7 @@ impl ControlPlane {
         if self.store.workspace_get(workspace).await?.is_none() {
             return Err(not_found_workspace(workspace));
         }
-        Ok(self
-            .store
-            .project_list(ProjectFilter::Workspace(workspace), page)
-            .await?)
+        Ok(self.store.project_list(ProjectFilter::Workspace(workspace), page).await?)
     }
 
     /// Writes a new revision. With `expected_revision`, fails with 409 unless it is still current;
@@ -196,9 +155,7 @@ impl ControlPlane {
         expected_revision: Option<RevisionId>,
     ) -> Result<(ProjectWithSettings, Vec<ConfigWarning>)> {
         for _ in 0..MAX_WRITE_ATTEMPTS {
-            let current = self
-                .project_for(actor, id, ProjectAction::Configure)
-                .await?;
+            let current = self.project_for(actor, id, ProjectAction::Configure).await?;
             if let Some(expected) = expected_revision
                 && expected != current.project.revision_id
             {
@@ -210,8 +167,7 @@ impl ControlPlane {
             let settings = match &update {
                 ProjectUpdate::Replace(doc) => parse_settings(doc.clone())?,
                 ProjectUpdate::Patch(ops) => {
-                    let doc = serde_json::to_value(&current.settings)
-                        .map_err(|e| Error::Invalid(e.to_string()))?;
+                    let doc = serde_json::to_value(&current.settings).map_err(|e| Error::Invalid(e.to_string()))?;
                     parse_settings(patch::apply(doc, ops)?)?
                 }
             };
@@ -220,8 +176,7 @@ impl ControlPlane {
                     "Organizations (B2B SSO) are not available on Tessera yet; send `organizations: []`.".into(),
                 ));
             }
-            let rendered =
-                service_config::render(&settings).map_err(|e| Error::Invalid(e.to_string()))?;
+            let rendered = service_config::render(&settings).map_err(|e| Error::Invalid(e.to_string()))?;
             let now = self.clock.now();
             let mut project = current.project.clone();
             project.revision_id = RevisionId::new();
@@ -229,43 +184,29 @@ impl ControlPlane {
             project.updated_at = now;
             let revision = new_revision(&project, settings.clone(), rendered, now)?;
             let mut tx = self.store.begin().await?;
-            if self
-                .store
-                .project_advance_revision_in_tx(&mut tx, current.project.revision_id, &revision)
-                .await?
-            {
+            if self.store.project_advance_revision_in_tx(&mut tx, current.project.revision_id, &revision).await? {
                 tx.commit().await.map_err(StoreError::from)?;
                 tracing::info!(project = %id, revision = %revision.id, actor = %actor.label(), "project configuration revised");
                 return Ok((ProjectWithSettings { project, settings }, revision.warnings));
             }
             if expected_revision.is_some() {
-                return Err(Error::Conflict(
-                    "The project was changed concurrently; fetch it and retry.".into(),
-                ));
+                return Err(Error::Conflict("The project was changed concurrently; fetch it and retry.".into()));
             }
         }
-        Err(Error::Conflict(
-            "The project is being changed concurrently; retry.".into(),
-        ))
+        Err(Error::Conflict("The project is being changed concurrently; retry.".into()))
     }
 
     /// Every revision of a project, newest first.
     pub async fn project_revisions(&self, actor: &Actor, id: ProjectId) -> Result<Vec<Revision>> {
-        self.project_for(actor, id, ProjectAction::Configure)
-            .await?;
+        self.project_for(actor, id, ProjectAction::Configure).await?;
         Ok(self.store.revision_list(id).await?)
     }
 
     /// Purges a project irrecoverably; its slug stays reserved.
     pub async fn project_purge(&self, actor: &Actor, id: ProjectId) -> Result<()> {
-        self.project_for(actor, id, ProjectAction::Administer)
-            .await?;
+        self.project_for(actor, id, ProjectAction::Administer).await?;
         let mut tx = self.store.begin().await?;
-        if !self
-            .store
-            .project_purge_in_tx(&mut tx, id, self.clock.now())
-            .await?
-        {
+        if !self.store.project_purge_in_tx(&mut tx, id, self.clock.now()).await? {
             return Err(not_found_project(id));
         }
         tx.commit().await.map_err(StoreError::from)?;
@@ -282,11 +223,7 @@ fn parse_settings(doc: Value) -> Result<ProjectSettings> {
     serde_path_to_error::deserialize(doc).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        if path == "." {
-            Error::Invalid(inner.to_string())
-        } else {
-            Error::Invalid(format!("{path}: {inner}"))
-        }
+        if path == "." { Error::Invalid(inner.to_string()) } else { Error::Invalid(format!("{path}: {inner}")) }
     })
 }
 
@@ -300,8 +237,7 @@ fn new_revision(
         project_id: project.id,
         id: project.revision_id,
         settings,
-        rendered: serde_json::to_value(&rendered.config)
-            .map_err(|e| Error::Invalid(e.to_string()))?,
+        rendered: serde_json::to_value(&rendered.config).map_err(|e| Error::Invalid(e.to_string()))?,
         warnings: rendered.warnings,
         created_at: now,
     })

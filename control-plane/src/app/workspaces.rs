@@ -27,24 +27,12 @@ impl ControlPlane {
     }
 
     /// The workspaces the caller can see, a page at a time.
-    pub async fn workspace_list(
-        &self,
-        actor: &Actor,
-        page: &PageRequest,
-    ) -> Result<Vec<Workspace>> {
+    pub async fn workspace_list(&self, actor: &Actor, page: &PageRequest) -> Result<Vec<Workspace>> {
         let only = match actor {
             Actor::Operator => None,
-            Actor::Key {
-                scope: KeyScope::Workspace(w),
-                ..
-            } => Some(*w),
-            Actor::Key {
-                scope: KeyScope::Project { .. },
-                ..
-            } => {
-                return Err(Error::Forbidden(
-                    "A project API key cannot list workspaces.".into(),
-                ));
+            Actor::Key { scope: KeyScope::Workspace(w), .. } => Some(*w),
+            Actor::Key { scope: KeyScope::Project { .. }, .. } => {
+                return Err(Error::Forbidden("A project API key cannot list workspaces.".into()));
             }
         };
         Ok(self.store.workspace_list(only, page).await?)
@@ -53,10 +41,7 @@ impl ControlPlane {
     /// One workspace.
     pub async fn workspace_get(&self, actor: &Actor, id: WorkspaceId) -> Result<Workspace> {
         actor.require_workspace(id)?;
-        self.store
-            .workspace_get(id)
-            .await?
-            .ok_or_else(|| not_found_workspace(id))
+        self.store.workspace_get(id).await?.ok_or_else(|| not_found_workspace(id))
     }
 
     /// Renames a workspace and sets its access policy.

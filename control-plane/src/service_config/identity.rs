@@ -12,7 +12,7 @@ use super::types::{Bounded, ByteSize, GoDuration, HttpUrl};
 use super::{Invalid, RenderContext};
 
 /// The identity engine's configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct IdentityConfig {
     pub identity: IdentitySection,
@@ -72,12 +72,7 @@ pub struct LoginFlow {
 
 impl Default for LoginFlow {
     fn default() -> Self {
-        Self {
-            ui_url: None,
-            lifespan: HOUR,
-            before: Hooks::default(),
-            after: AfterHooks::default(),
-        }
+        Self { ui_url: None, lifespan: HOUR, before: Hooks::default(), after: AfterHooks::default() }
     }
 }
 
@@ -263,10 +258,7 @@ pub struct PasswordMethod {
 
 impl Default for PasswordMethod {
     fn default() -> Self {
-        Self {
-            enabled: true,
-            config: PasswordConfig::default(),
-        }
+        Self { enabled: true, config: PasswordConfig::default() }
     }
 }
 
@@ -354,12 +346,7 @@ pub struct CodeMethod {
 
 impl Default for CodeMethod {
     fn default() -> Self {
-        Self {
-            enabled: true,
-            passwordless_enabled: false,
-            mfa_enabled: false,
-            config: CodeConfig::default(),
-        }
+        Self { enabled: true, passwordless_enabled: false, mfa_enabled: false, config: CodeConfig::default() }
     }
 }
 
@@ -371,26 +358,15 @@ pub struct CodeConfig {
 
 impl Default for CodeConfig {
     fn default() -> Self {
-        Self {
-            lifespan: GoDuration::secs(15 * 60),
-        }
+        Self { lifespan: GoDuration::secs(15 * 60) }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct LinkMethod {
     pub enabled: bool,
     pub config: LinkConfig,
-}
-
-impl Default for LinkMethod {
-    fn default() -> Self {
-        Self {
-            enabled: false,
-            config: LinkConfig::default(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -402,10 +378,7 @@ pub struct LinkConfig {
 
 impl Default for LinkConfig {
     fn default() -> Self {
-        Self {
-            lifespan: GoDuration::secs(15 * 60),
-            base_url: None,
-        }
+        Self { lifespan: GoDuration::secs(15 * 60), base_url: None }
     }
 }
 
@@ -440,12 +413,7 @@ pub struct SessionCookie {
 
 impl Default for SessionCookie {
     fn default() -> Self {
-        Self {
-            persistent: true,
-            same_site: SameSite::Lax,
-            domain: None,
-            path: None,
-        }
+        Self { persistent: true, same_site: SameSite::Lax, domain: None, path: None }
     }
 }
 
@@ -457,9 +425,7 @@ pub struct Whoami {
 
 impl Default for Whoami {
     fn default() -> Self {
-        Self {
-            required_aal: RequiredAal::HighestAvailable,
-        }
+        Self { required_aal: RequiredAal::HighestAvailable }
     }
 }
 
@@ -489,11 +455,7 @@ pub struct Hashers {
 
 impl Default for Hashers {
     fn default() -> Self {
-        Self {
-            algorithm: HashAlgorithm::Argon2,
-            argon2: Argon2Params::default(),
-            bcrypt: BcryptParams::default(),
-        }
+        Self { algorithm: HashAlgorithm::Argon2, argon2: Argon2Params::default(), bcrypt: BcryptParams::default() }
     }
 }
 
@@ -552,27 +514,11 @@ pub struct Smtp {
     pub from_name: Option<String>,
 }
 
-impl Default for IdentityConfig {
-    fn default() -> Self {
-        Self {
-            identity: IdentitySection::default(),
-            selfservice: SelfService::default(),
-            session: Session::default(),
-            hashers: Hashers::default(),
-            courier: Courier::default(),
-            cookies: Cookies::default(),
-        }
-    }
-}
-
 impl Default for IdentitySection {
     fn default() -> Self {
         Self {
             default_schema_id: DEFAULT_SCHEMA_ID.to_owned(),
-            schemas: vec![SchemaRef {
-                id: DEFAULT_SCHEMA_ID.to_owned(),
-                url: default_schema_url(),
-            }],
+            schemas: vec![SchemaRef { id: DEFAULT_SCHEMA_ID.to_owned(), url: default_schema_url() }],
         }
     }
 }
@@ -618,10 +564,7 @@ pub fn default_schema() -> Value {
 
 fn default_schema_url() -> String {
     let text = serde_json::to_string(&default_schema()).expect("static schema serializes");
-    format!(
-        "base64://{}",
-        base64::engine::general_purpose::STANDARD.encode(text)
-    )
+    format!("base64://{}", base64::engine::general_purpose::STANDARD.encode(text))
 }
 
 /// The configuration a new project starts with: UI pages on the project's own host.
@@ -640,10 +583,7 @@ pub fn default_config(ctx: &RenderContext) -> IdentityConfig {
     c.selfservice.flows.error.ui_url = page("error");
     c.selfservice.flows.registration.after.password = Some(MethodAfter {
         default_browser_return_url: None,
-        hooks: vec![Hook {
-            hook: HookKind::Session,
-            config: None,
-        }],
+        hooks: vec![Hook { hook: HookKind::Session, config: None }],
     });
     c
 }
@@ -651,35 +591,23 @@ pub fn default_config(ctx: &RenderContext) -> IdentityConfig {
 /// Checks what types cannot: schema references, their ids, and the default schema's presence.
 pub fn validate(c: &IdentityConfig) -> Result<(), Invalid> {
     if c.identity.schemas.is_empty() {
-        return Err(Invalid::at(
-            "identity.schemas",
-            "at least one identity schema is required",
-        ));
+        return Err(Invalid::at("identity.schemas", "at least one identity schema is required"));
     }
     let mut seen = std::collections::HashSet::new();
     for (i, schema) in c.identity.schemas.iter().enumerate() {
         let path = format!("identity.schemas.{i}");
         if schema.id.is_empty() || schema.id.len() > 256 {
-            return Err(Invalid::at(
-                format!("{path}.id"),
-                "must be 1 to 256 characters",
-            ));
+            return Err(Invalid::at(format!("{path}.id"), "must be 1 to 256 characters"));
         }
         if !seen.insert(schema.id.as_str()) {
-            return Err(Invalid::at(
-                format!("{path}.id"),
-                format!("`{}` is used by two schemas", schema.id),
-            ));
+            return Err(Invalid::at(format!("{path}.id"), format!("`{}` is used by two schemas", schema.id)));
         }
         decode_inline_schema(&schema.url).map_err(|m| Invalid::at(format!("{path}.url"), m))?;
     }
     if !seen.contains(c.identity.default_schema_id.as_str()) {
         return Err(Invalid::at(
             "identity.default_schema_id",
-            format!(
-                "`{}` is not the id of any schema in identity.schemas",
-                c.identity.default_schema_id
-            ),
+            format!("`{}` is not the id of any schema in identity.schemas", c.identity.default_schema_id),
         ));
     }
     Ok(())
@@ -688,17 +616,13 @@ pub fn validate(c: &IdentityConfig) -> Result<(), Invalid> {
 /// Decodes a `base64://` schema into JSON; any other scheme is refused.
 pub fn decode_inline_schema(url: &str) -> Result<Value, String> {
     let Some(encoded) = url.strip_prefix("base64://") else {
-        return Err(
-            "schemas must be inline as base64://<json>; file, http and other URLs are not fetched"
-                .to_owned(),
-        );
+        return Err("schemas must be inline as base64://<json>; file, http and other URLs are not fetched".to_owned());
     };
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
         .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(encoded.trim()))
         .map_err(|_| "the base64 after base64:// does not decode".to_owned())?;
-    let schema: Value =
-        serde_json::from_slice(&bytes).map_err(|e| format!("the schema is not valid JSON: {e}"))?;
+    let schema: Value = serde_json::from_slice(&bytes).map_err(|e| format!("the schema is not valid JSON: {e}"))?;
     if !schema.is_object() {
         return Err("the schema must be a JSON object".to_owned());
     }

@@ -40,10 +40,7 @@ pub struct Invalid {
 impl Invalid {
     /// A rejection at `path`.
     pub fn at(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            path: path.into(),
-            message: message.into(),
-        }
+        Self { path: path.into(), message: message.into() }
     }
 
     fn prefixed(self, prefix: &str) -> Self {
@@ -52,10 +49,7 @@ impl Invalid {
         } else {
             format!("{prefix}.{}", self.path)
         };
-        Self {
-            path,
-            message: self.message,
-        }
+        Self { path, message: self.message }
     }
 }
 
@@ -82,25 +76,13 @@ pub fn default_settings(name: &str, ctx: &RenderContext) -> ProjectSettings {
         Value::Object(m) => m,
         _ => Map::new(),
     };
-    let service = |v: Value| {
-        Some(ServiceConfig {
-            config: to_map(v),
-            other: Map::new(),
-        })
-    };
+    let service = |v: Value| Some(ServiceConfig { config: to_map(v), other: Map::new() });
     ProjectSettings {
         name: name.to_owned(),
         services: Services {
-            identity: service(
-                serde_json::to_value(identity::default_config(ctx)).expect("serializable"),
-            ),
-            permission: service(
-                serde_json::to_value(permission::PermissionConfig::default())
-                    .expect("serializable"),
-            ),
-            oauth2: service(
-                serde_json::to_value(oauth2::default_config(ctx)).expect("serializable"),
-            ),
+            identity: service(serde_json::to_value(identity::default_config(ctx)).expect("serializable")),
+            permission: service(serde_json::to_value(permission::PermissionConfig::default()).expect("serializable")),
+            oauth2: service(serde_json::to_value(oauth2::default_config(ctx)).expect("serializable")),
             other: Map::new(),
         },
         cors_public: Cors::default(),
@@ -112,12 +94,9 @@ pub fn default_settings(name: &str, ctx: &RenderContext) -> ProjectSettings {
 /// Drops `null` members, so that defaults show only what is set (absent and null mean the same to the parser).
 fn without_nulls(v: Value) -> Value {
     match v {
-        Value::Object(m) => Value::Object(
-            m.into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k, without_nulls(v)))
-                .collect(),
-        ),
+        Value::Object(m) => {
+            Value::Object(m.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, without_nulls(v))).collect())
+        }
         Value::Array(a) => Value::Array(a.into_iter().map(without_nulls).collect()),
         other => other,
     }
@@ -132,28 +111,17 @@ pub fn render(settings: &ProjectSettings) -> Result<Rendered, Invalid> {
     for key in settings.services.other.keys() {
         warnings.push(ConfigWarning {
             code: WARNING_UNSUPPORTED_SERVICE,
-            message: format!(
-                "services.{key} is not a service Tessera runs; it is kept but has no effect"
-            ),
+            message: format!("services.{key} is not a service Tessera runs; it is kept but has no effect"),
         });
     }
-    let identity: identity::IdentityConfig = parse_service(
-        "services.identity",
-        settings.services.identity.as_ref(),
-        &mut warnings,
-    )?;
+    let identity: identity::IdentityConfig =
+        parse_service("services.identity", settings.services.identity.as_ref(), &mut warnings)?;
     identity::validate(&identity).map_err(|e| e.prefixed("services.identity.config"))?;
-    let permission: permission::PermissionConfig = parse_service(
-        "services.permission",
-        settings.services.permission.as_ref(),
-        &mut warnings,
-    )?;
+    let permission: permission::PermissionConfig =
+        parse_service("services.permission", settings.services.permission.as_ref(), &mut warnings)?;
     permission::validate(&permission).map_err(|e| e.prefixed("services.permission.config"))?;
-    let oauth2: oauth2::OAuth2Config = parse_service(
-        "services.oauth2",
-        settings.services.oauth2.as_ref(),
-        &mut warnings,
-    )?;
+    let oauth2: oauth2::OAuth2Config =
+        parse_service("services.oauth2", settings.services.oauth2.as_ref(), &mut warnings)?;
     oauth2::validate(&oauth2).map_err(|e| e.prefixed("services.oauth2.config"))?;
     Ok(Rendered {
         config: RenderedConfig {
@@ -170,20 +138,14 @@ pub fn render(settings: &ProjectSettings) -> Result<Rendered, Invalid> {
 /// Names are shown in consoles and CLIs: 1 to 256 characters, not blank, no control characters.
 pub fn validate_name(name: &str) -> Result<(), Invalid> {
     if name.trim().is_empty() || name.chars().count() > 256 || name.chars().any(char::is_control) {
-        return Err(Invalid::at(
-            "name",
-            "must be 1 to 256 characters, not blank, without control characters",
-        ));
+        return Err(Invalid::at("name", "must be 1 to 256 characters, not blank, without control characters"));
     }
     Ok(())
 }
 
 fn validate_cors(path: &str, cors: &Cors) -> Result<(), Invalid> {
     if cors.origins.len() > 100 {
-        return Err(Invalid::at(
-            format!("{path}.origins"),
-            "at most 100 origins",
-        ));
+        return Err(Invalid::at(format!("{path}.origins"), "at most 100 origins"));
     }
     for (i, origin) in cors.origins.iter().enumerate() {
         let ok = origin == "*"
@@ -194,9 +156,7 @@ fn validate_cors(path: &str, cors: &Cors) -> Result<(), Invalid> {
         if !ok {
             return Err(Invalid::at(
                 format!("{path}.origins.{i}"),
-                format!(
-                    "`{origin}` is not an origin such as https://app.example.com or https://*.example.com"
-                ),
+                format!("`{origin}` is not an origin such as https://app.example.com or https://*.example.com"),
             ));
         }
     }
@@ -232,9 +192,7 @@ fn parse_service<T: DeserializeOwned + Default>(
 fn unsupported(path: &str) -> ConfigWarning {
     ConfigWarning {
         code: WARNING_UNSUPPORTED_KEY,
-        message: format!(
-            "{path} is not supported by Tessera yet; it is kept in the revision but has no effect"
-        ),
+        message: format!("{path} is not supported by Tessera yet; it is kept in the revision but has no effect"),
     }
 }
 

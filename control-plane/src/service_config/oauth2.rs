@@ -124,10 +124,7 @@ pub struct Pkce {
 
 impl Default for Pkce {
     fn default() -> Self {
-        Self {
-            enforced: false,
-            enforced_for_public_clients: true,
-        }
+        Self { enforced: false, enforced_for_public_clients: true }
     }
 }
 
@@ -154,11 +151,7 @@ pub struct JwtGrant {
 
 impl Default for JwtGrant {
     fn default() -> Self {
-        Self {
-            jti_optional: false,
-            iat_optional: false,
-            max_ttl: GoDuration::secs(720 * 3600),
-        }
+        Self { jti_optional: false, iat_optional: false, max_ttl: GoDuration::secs(720 * 3600) }
     }
 }
 
@@ -184,10 +177,7 @@ pub struct SubjectIdentifiers {
 
 impl Default for SubjectIdentifiers {
     fn default() -> Self {
-        Self {
-            supported_types: vec![SubjectType::Public],
-            pairwise: Pairwise::default(),
-        }
+        Self { supported_types: vec![SubjectType::Public], pairwise: Pairwise::default() }
     }
 }
 
@@ -227,13 +217,9 @@ pub fn default_config(ctx: &RenderContext) -> OAuth2Config {
 pub fn validate(c: &OAuth2Config) -> Result<(), Invalid> {
     let ids = &c.oidc.subject_identifiers;
     if ids.supported_types.is_empty() {
-        return Err(Invalid::at(
-            "oidc.subject_identifiers.supported_types",
-            "must name at least one subject type",
-        ));
+        return Err(Invalid::at("oidc.subject_identifiers.supported_types", "must name at least one subject type"));
     }
-    if ids.supported_types.contains(&SubjectType::Pairwise)
-        && ids.pairwise.salt.as_deref().is_none_or(|s| s.len() < 8)
+    if ids.supported_types.contains(&SubjectType::Pairwise) && ids.pairwise.salt.as_deref().is_none_or(|s| s.len() < 8)
     {
         return Err(Invalid::at(
             "oidc.subject_identifiers.pairwise.salt",

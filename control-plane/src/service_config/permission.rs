@@ -59,11 +59,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            max_read_depth: Bounded(5),
-            max_read_width: Bounded(100),
-            max_batch_check_size: Bounded(10),
-        }
+        Self { max_read_depth: Bounded(5), max_read_width: Bounded(100), max_batch_check_size: Bounded(10) }
     }
 }
 
@@ -74,10 +70,7 @@ pub fn validate(c: &PermissionConfig) -> Result<(), Invalid> {
             let mut seen = std::collections::HashSet::new();
             for (i, ns) in list.iter().enumerate() {
                 if ns.name.is_empty() || ns.name.len() > 200 {
-                    return Err(Invalid::at(
-                        format!("namespaces.{i}.name"),
-                        "must be 1 to 200 characters",
-                    ));
+                    return Err(Invalid::at(format!("namespaces.{i}.name"), "must be 1 to 200 characters"));
                 }
                 if !seen.insert(ns.name.as_str()) {
                     return Err(Invalid::at(
@@ -97,7 +90,9 @@ pub fn validate(c: &PermissionConfig) -> Result<(), Invalid> {
 /// The OPL source inside a `base64://` location.
 pub fn decode_opl(location: &str) -> Result<String, String> {
     let Some(encoded) = location.strip_prefix("base64://") else {
-        return Err("the OPL document must be inline as base64://<source>; file and http locations are not fetched".to_owned());
+        return Err(
+            "the OPL document must be inline as base64://<source>; file and http locations are not fetched".to_owned()
+        );
     };
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())

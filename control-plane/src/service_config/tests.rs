@@ -3,17 +3,12 @@ use serde_json::json;
 use super::*;
 
 fn ctx() -> RenderContext {
-    RenderContext {
-        project_url: "https://demo-abc.projects.example.com".to_owned(),
-    }
+    RenderContext { project_url: "https://demo-abc.projects.example.com".to_owned() }
 }
 
 fn settings_with(service: &str, config: Value) -> ProjectSettings {
     let mut s = default_settings("Demo", &ctx());
-    let cfg = Some(ServiceConfig {
-        config: config.as_object().cloned().unwrap(),
-        other: Map::new(),
-    });
+    let cfg = Some(ServiceConfig { config: config.as_object().cloned().unwrap(), other: Map::new() });
     match service {
         "identity" => s.services.identity = cfg,
         "permission" => s.services.permission = cfg,
@@ -27,18 +22,8 @@ fn settings_with(service: &str, config: Value) -> ProjectSettings {
 fn defaults_render_without_warnings() {
     let rendered = render(&default_settings("Demo", &ctx())).unwrap();
     assert_eq!(rendered.warnings, vec![]);
-    let ui = rendered
-        .config
-        .identity
-        .selfservice
-        .flows
-        .login
-        .ui_url
-        .unwrap();
-    assert_eq!(
-        ui.0.as_str(),
-        "https://demo-abc.projects.example.com/ui/login"
-    );
+    let ui = rendered.config.identity.selfservice.flows.login.ui_url.unwrap();
+    assert_eq!(ui.0.as_str(), "https://demo-abc.projects.example.com/ui/login");
     assert_eq!(rendered.config.permission.limit.max_read_depth.0, 5);
 }
 
@@ -46,10 +31,7 @@ fn defaults_render_without_warnings() {
 fn empty_documents_render_to_defaults() {
     let s = settings_with("oauth2", json!({}));
     let r = render(&s).unwrap();
-    assert_eq!(
-        r.config.oauth2.ttl.access_token,
-        types::GoDuration::secs(3600)
-    );
+    assert_eq!(r.config.oauth2.ttl.access_token, types::GoDuration::secs(3600));
 }
 
 #[test]
@@ -59,50 +41,26 @@ fn unknown_keys_become_warnings_with_full_paths() {
         json!({"serve": {"public": {"port": 4433}}, "session": {"lifespan": "24h", "future": true}}),
     );
     let r = render(&s).unwrap();
-    let messages: Vec<_> = r
-        .warnings
-        .iter()
-        .map(|w| w.message.split(' ').next().unwrap().to_owned())
-        .collect();
-    assert_eq!(
-        messages,
-        vec![
-            "services.identity.config.serve",
-            "services.identity.config.session.future"
-        ]
-    );
+    let messages: Vec<_> = r.warnings.iter().map(|w| w.message.split(' ').next().unwrap().to_owned()).collect();
+    assert_eq!(messages, vec!["services.identity.config.serve", "services.identity.config.session.future"]);
     assert!(r.warnings.iter().all(|w| w.code == WARNING_UNSUPPORTED_KEY));
-    assert_eq!(
-        r.config.identity.session.lifespan,
-        types::GoDuration::secs(24 * 3600)
-    );
+    assert_eq!(r.config.identity.session.lifespan, types::GoDuration::secs(24 * 3600));
 }
 
 #[test]
 fn unknown_services_are_kept_and_warned() {
     let mut s = default_settings("Demo", &ctx());
-    s.services.other.insert(
-        "account_experience".into(),
-        json!({"config": {"theme": "dark"}}),
-    );
+    s.services.other.insert("account_experience".into(), json!({"config": {"theme": "dark"}}));
     let r = render(&s).unwrap();
     assert_eq!(r.warnings.len(), 1);
     assert_eq!(r.warnings[0].code, WARNING_UNSUPPORTED_SERVICE);
-    assert!(
-        r.warnings[0]
-            .message
-            .starts_with("services.account_experience ")
-    );
+    assert!(r.warnings[0].message.starts_with("services.account_experience "));
 }
 
 #[test]
 fn invalid_values_name_their_key() {
     let cases = [
-        (
-            "identity",
-            json!({"session": {"lifespan": "forever"}}),
-            "services.identity.config.session.lifespan",
-        ),
+        ("identity", json!({"session": {"lifespan": "forever"}}), "services.identity.config.session.lifespan"),
         (
             "identity",
             json!({"selfservice": {"methods": {"password": {"config": {"min_password_length": 3}}}}}),
@@ -123,26 +81,14 @@ fn invalid_values_name_their_key() {
             json!({"identity": {"default_schema_id": "y", "schemas": [{"id": "x", "url": "base64://e30="}]}}),
             "services.identity.config.identity.default_schema_id",
         ),
-        (
-            "oauth2",
-            json!({"strategies": {"access_token": "magic"}}),
-            "services.oauth2.config.strategies.access_token",
-        ),
-        (
-            "oauth2",
-            json!({"urls": {"login": "ftp://x"}}),
-            "services.oauth2.config.urls.login",
-        ),
+        ("oauth2", json!({"strategies": {"access_token": "magic"}}), "services.oauth2.config.strategies.access_token"),
+        ("oauth2", json!({"urls": {"login": "ftp://x"}}), "services.oauth2.config.urls.login"),
         (
             "permission",
             json!({"namespaces": {"location": "https://evil.example/opl.ts"}}),
             "services.permission.config.namespaces.location",
         ),
-        (
-            "permission",
-            json!({"limit": {"max_read_depth": 0}}),
-            "services.permission.config.limit.max_read_depth",
-        ),
+        ("permission", json!({"limit": {"max_read_depth": 0}}), "services.permission.config.limit.max_read_depth"),
         (
             "permission",
             json!({"namespaces": [{"name": "a"}, {"name": "a"}]}),
@@ -158,15 +104,8 @@ fn invalid_values_name_their_key() {
 #[test]
 fn opl_location_decodes() {
     let src = "class User implements Namespace {}";
-    let loc = format!(
-        "base64://{}",
-        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, src)
-    );
-    let r = render(&settings_with(
-        "permission",
-        json!({"namespaces": {"location": loc}}),
-    ))
-    .unwrap();
+    let loc = format!("base64://{}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, src));
+    let r = render(&settings_with("permission", json!({"namespaces": {"location": loc}}))).unwrap();
     match r.config.permission.namespaces {
         permission::Namespaces::Opl(l) => {
             assert_eq!(permission::decode_opl(&l.location).unwrap(), src)
@@ -180,14 +119,9 @@ fn names_and_cors_are_checked() {
     let mut s = default_settings("  ", &ctx());
     assert_eq!(render(&s).unwrap_err().path, "name");
     s.name = "ok".into();
-    s.cors_public.origins = vec![
-        "https://*.example.com".into(),
-        "http://localhost:3000".into(),
-    ];
+    s.cors_public.origins = vec!["https://*.example.com".into(), "http://localhost:3000".into()];
     assert!(render(&s).is_ok());
-    s.cors_public
-        .origins
-        .push("https://example.com/path".into());
+    s.cors_public.origins.push("https://example.com/path".into());
     assert_eq!(render(&s).unwrap_err().path, "cors_public.origins.2");
 }
 

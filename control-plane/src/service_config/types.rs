@@ -28,21 +28,14 @@ impl GoDuration {
         let mut total = 0f64;
         let mut rest = s;
         while !rest.is_empty() {
-            let num_len = rest
-                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-                .unwrap_or(rest.len());
+            let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
             if num_len == 0 {
-                return Err(format!(
-                    "`{text}` is not a duration such as 30s, 15m or 1h30m"
-                ));
+                return Err(format!("`{text}` is not a duration such as 30s, 15m or 1h30m"));
             }
-            let number: f64 = rest[..num_len]
-                .parse()
-                .map_err(|_| format!("`{text}` is not a duration such as 30s, 15m or 1h30m"))?;
+            let number: f64 =
+                rest[..num_len].parse().map_err(|_| format!("`{text}` is not a duration such as 30s, 15m or 1h30m"))?;
             rest = &rest[num_len..];
-            let unit_len = rest
-                .find(|c: char| c.is_ascii_digit() || c == '.')
-                .unwrap_or(rest.len());
+            let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
             let factor = match &rest[..unit_len] {
                 "ns" => 1e-9,
                 "us" | "µs" => 1e-6,
@@ -52,9 +45,7 @@ impl GoDuration {
                 "h" => 3600.0,
                 "" => return Err(format!("`{text}` is missing a unit (s, m or h)")),
                 other => {
-                    return Err(format!(
-                        "`{other}` in `{text}` is not a duration unit (ns, us, ms, s, m, h)"
-                    ));
+                    return Err(format!("`{other}` in `{text}` is not a duration unit (ns, us, ms, s, m, h)"));
                 }
             };
             total += number * factor;
@@ -109,8 +100,7 @@ pub struct HttpUrl(pub url::Url);
 impl HttpUrl {
     /// Parses and checks the scheme.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let u =
-            url::Url::parse(text).map_err(|e| format!("`{text}` is not an absolute URL: {e}"))?;
+        let u = url::Url::parse(text).map_err(|e| format!("`{text}` is not an absolute URL: {e}"))?;
         if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
             return Err(format!("`{text}` must be an http or https URL with a host"));
         }
@@ -142,9 +132,7 @@ impl<'de, const MIN: i64, const MAX: i64> Deserialize<'de> for Bounded<MIN, MAX>
         if (MIN..=MAX).contains(&n) {
             Ok(Self(n))
         } else {
-            Err(de::Error::custom(format!(
-                "{n} is out of range; expected {MIN} to {MAX}"
-            )))
+            Err(de::Error::custom(format!("{n} is out of range; expected {MIN} to {MAX}")))
         }
     }
 }
@@ -158,9 +146,7 @@ impl ByteSize {
     pub fn parse(text: &str) -> Result<Self, String> {
         let t = text.trim();
         let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-        let n: u64 = t[..split]
-            .parse()
-            .map_err(|_| format!("`{text}` is not a size such as 64MB"))?;
+        let n: u64 = t[..split].parse().map_err(|_| format!("`{text}` is not a size such as 64MB"))?;
         let factor: u64 = match t[split..].trim().to_ascii_uppercase().as_str() {
             "" | "B" => 1,
             "KB" | "KIB" => 1024,
@@ -168,15 +154,13 @@ impl ByteSize {
             "GB" | "GIB" => 1024 * 1024 * 1024,
             other => return Err(format!("`{other}` is not a size unit (B, KB, MB, GB)")),
         };
-        n.checked_mul(factor)
-            .map(Self)
-            .ok_or_else(|| format!("`{text}` is too large"))
+        n.checked_mul(factor).map(Self).ok_or_else(|| format!("`{text}` is too large"))
     }
 }
 
 impl Serialize for ByteSize {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.0 % (1024 * 1024) == 0 {
+        if self.0.is_multiple_of(1024 * 1024) {
             s.collect_str(&format_args!("{}MB", self.0 / (1024 * 1024)))
         } else {
             s.collect_str(&format_args!("{}B", self.0))
@@ -205,16 +189,10 @@ mod tests {
 
     #[test]
     fn go_durations() {
-        assert_eq!(
-            GoDuration::parse("72h").unwrap(),
-            GoDuration::secs(72 * 3600)
-        );
+        assert_eq!(GoDuration::parse("72h").unwrap(), GoDuration::secs(72 * 3600));
         assert_eq!(GoDuration::parse("1h30m").unwrap(), GoDuration::secs(5400));
         assert_eq!(GoDuration::parse("1.5h").unwrap(), GoDuration::secs(5400));
-        assert_eq!(
-            GoDuration::parse("250ms").unwrap().0,
-            Duration::from_millis(250)
-        );
+        assert_eq!(GoDuration::parse("250ms").unwrap().0, Duration::from_millis(250));
         assert_eq!(GoDuration::parse("0").unwrap().0, Duration::ZERO);
         for bad in ["", "5", "h", "5d", "1h-3m", "99999999h"] {
             assert!(GoDuration::parse(bad).is_err(), "{bad}");

@@ -30,10 +30,7 @@ pub struct KeyRecord {
 impl From<KeyRow> for KeyRecord {
     fn from(r: KeyRow) -> Self {
         let scope = match r.project_id {
-            Some(project_id) => KeyScope::Project {
-                workspace_id: r.workspace_id,
-                project_id,
-            },
+            Some(project_id) => KeyScope::Project { workspace_id: r.workspace_id, project_id },
             None => KeyScope::Workspace(r.workspace_id),
         };
         KeyRecord {
@@ -52,15 +49,13 @@ impl From<KeyRow> for KeyRecord {
     }
 }
 
-const COLUMNS: &str = "id, workspace_id, project_id, name, owner_id, secret_hash, last_characters, expires_at, created_at, updated_at";
+const COLUMNS: &str =
+    "id, workspace_id, project_id, name, owner_id, secret_hash, last_characters, expires_at, created_at, updated_at";
 
 fn scope_ids(scope: KeyScope) -> (WorkspaceId, Option<ProjectId>) {
     match scope {
         KeyScope::Workspace(w) => (w, None),
-        KeyScope::Project {
-            workspace_id,
-            project_id,
-        } => (workspace_id, Some(project_id)),
+        KeyScope::Project { workspace_id, project_id } => (workspace_id, Some(project_id)),
     }
 }
 
@@ -90,10 +85,7 @@ impl Store {
     }
 
     /// The key whose secret hashes to `secret_hash`.
-    pub async fn api_key_by_hash(
-        &self,
-        secret_hash: &str,
-    ) -> Result<Option<KeyRecord>, StoreError> {
+    pub async fn api_key_by_hash(&self, secret_hash: &str) -> Result<Option<KeyRecord>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE secret_hash = $1");
         let row: Option<KeyRow> = on_db!(&self.db, pool => {
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(secret_hash).fetch_optional(pool).await?

@@ -23,22 +23,14 @@ impl TryFrom<MemberRow> for Member {
             email: r.email,
             name: r.name,
             email_verified: r.email_verified,
-            role: r
-                .role
-                .parse()
-                .map_err(|e| corrupt("project_members.role", e))?,
+            role: r.role.parse().map_err(|e| corrupt("project_members.role", e))?,
         })
     }
 }
 
 impl Store {
     /// The account with this email, created with `name` if there is none yet.
-    pub async fn account_upsert(
-        &self,
-        email: &str,
-        name: &str,
-        at: OffsetDateTime,
-    ) -> Result<AccountId, StoreError> {
+    pub async fn account_upsert(&self, email: &str, name: &str, at: OffsetDateTime) -> Result<AccountId, StoreError> {
         let new_id = AccountId::new();
         let id: AccountId = on_db!(&self.db, pool => {
             sqlx::query("INSERT INTO accounts (id, email, name, email_verified, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO NOTHING")

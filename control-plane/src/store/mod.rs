@@ -33,11 +33,7 @@ pub enum StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        if tessera_platform::db::is_unique_violation(&e) {
-            Self::Duplicate
-        } else {
-            Self::Db(DbError::Query(e))
-        }
+        if tessera_platform::db::is_unique_violation(&e) { Self::Duplicate } else { Self::Db(DbError::Query(e)) }
     }
 }
 
@@ -65,8 +61,5 @@ impl Store {
 }
 
 pub(crate) fn corrupt(what: &'static str, message: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt {
-        what,
-        message: message.to_string(),
-    }
+    StoreError::Corrupt { what, message: message.to_string() }
 }

@@ -30,10 +30,7 @@ impl TryFrom<ProjectRow> for Project {
             workspace_id: r.workspace_id,
             slug: r.slug,
             name: r.name,
-            environment: r
-                .environment
-                .parse()
-                .map_err(|e| corrupt("projects.environment", e))?,
+            environment: r.environment.parse().map_err(|e| corrupt("projects.environment", e))?,
             home_region: r.home_region,
             state: r.state.parse().map_err(|e| corrupt("projects.state", e))?,
             revision_id: r.revision_id,
@@ -66,12 +63,9 @@ impl TryFrom<RevisionRow> for Revision {
         Ok(Revision {
             project_id: r.project_id,
             id: r.id,
-            settings: serde_json::from_str(&r.settings)
-                .map_err(|e| corrupt("project_revisions.settings", e))?,
-            rendered: serde_json::from_str(&r.rendered)
-                .map_err(|e| corrupt("project_revisions.rendered", e))?,
-            warnings: serde_json::from_str(&r.warnings)
-                .map_err(|e| corrupt("project_revisions.warnings", e))?,
+            settings: serde_json::from_str(&r.settings).map_err(|e| corrupt("project_revisions.settings", e))?,
+            rendered: serde_json::from_str(&r.rendered).map_err(|e| corrupt("project_revisions.rendered", e))?,
+            warnings: serde_json::from_str(&r.warnings).map_err(|e| corrupt("project_revisions.warnings", e))?,
             created_at: r.created_at,
         })
     }
@@ -119,17 +113,10 @@ impl Store {
         self.revision_insert_in_tx(tx, rev).await
     }
 
-    async fn revision_insert_in_tx(
-        &self,
-        tx: &mut Transaction,
-        rev: &Revision,
-    ) -> Result<(), StoreError> {
-        let settings =
-            serde_json::to_string(&rev.settings).map_err(|e| corrupt("revision settings", e))?;
-        let rendered =
-            serde_json::to_string(&rev.rendered).map_err(|e| corrupt("revision rendered", e))?;
-        let warnings =
-            serde_json::to_string(&rev.warnings).map_err(|e| corrupt("revision warnings", e))?;
+    async fn revision_insert_in_tx(&self, tx: &mut Transaction, rev: &Revision) -> Result<(), StoreError> {
+        let settings = serde_json::to_string(&rev.settings).map_err(|e| corrupt("revision settings", e))?;
+        let rendered = serde_json::to_string(&rev.rendered).map_err(|e| corrupt("revision rendered", e))?;
+        let warnings = serde_json::to_string(&rev.warnings).map_err(|e| corrupt("revision warnings", e))?;
         on_tx!(tx, conn => {
             sqlx::query(
                 "INSERT INTO project_revisions (project_id, id, settings, rendered, warnings, created_at) \
@@ -177,10 +164,7 @@ impl Store {
     }
 
     /// A project that is not deleted, with the settings of its current revision.
-    pub async fn project_get(
-        &self,
-        id: ProjectId,
-    ) -> Result<Option<ProjectWithSettings>, StoreError> {
+    pub async fn project_get(&self, id: ProjectId) -> Result<Option<ProjectWithSettings>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS}, r.settings FROM projects p \
              JOIN project_revisions r ON r.project_id = p.id AND r.id = p.revision_id \
@@ -190,22 +174,15 @@ impl Store {
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?
         });
         row.map(|r| {
-            let settings: ProjectSettings = serde_json::from_str(&r.settings)
-                .map_err(|e| corrupt("project_revisions.settings", e))?;
-            Ok(ProjectWithSettings {
-                project: Project::try_from(r.project)?,
-                settings,
-            })
+            let settings: ProjectSettings =
+                serde_json::from_str(&r.settings).map_err(|e| corrupt("project_revisions.settings", e))?;
+            Ok(ProjectWithSettings { project: Project::try_from(r.project)?, settings })
         })
         .transpose()
     }
 
     /// Projects that are not deleted, in creation order, one page at a time.
-    pub async fn project_list(
-        &self,
-        filter: ProjectFilter,
-        page: &PageRequest,
-    ) -> Result<Vec<Project>, StoreError> {
+    pub async fn project_list(&self, filter: ProjectFilter, page: &PageRequest) -> Result<Vec<Project>, StoreError> {
         let (workspace, project) = match filter {
             ProjectFilter::All => (None, None),
             ProjectFilter::Workspace(w) => (Some(w), None),
@@ -244,11 +221,7 @@ impl Store {
     }
 
     /// One revision.
-    pub async fn revision_get(
-        &self,
-        project: ProjectId,
-        id: RevisionId,
-    ) -> Result<Option<Revision>, StoreError> {
+    pub async fn revision_get(&self, project: ProjectId, id: RevisionId) -> Result<Option<Revision>, StoreError> {
         let row: Option<RevisionRow> = on_db!(&self.db, pool => {
             sqlx::query_as(
                 "SELECT project_id, id, settings, rendered, warnings, created_at FROM project_revisions \

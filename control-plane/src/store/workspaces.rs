@@ -22,10 +22,7 @@ impl TryFrom<WorkspaceRow> for Workspace {
     fn try_from(r: WorkspaceRow) -> Result<Self, StoreError> {
         let access_policy = r
             .access_policy
-            .map(|p| {
-                p.parse::<AccessPolicy>()
-                    .map_err(|e| corrupt("workspaces.access_policy", e))
-            })
+            .map(|p| p.parse::<AccessPolicy>().map_err(|e| corrupt("workspaces.access_policy", e)))
             .transpose()?;
         Ok(Workspace {
             id: r.id,

@@ -22,19 +22,10 @@ pub struct Api {
 
 impl Api {
     pub fn new(stack: &ControlPlaneStack) -> Self {
-        Self {
-            base: stack.url.clone(),
-            client: reqwest::Client::new(),
-        }
+        Self { base: stack.url.clone(), client: reqwest::Client::new() }
     }
 
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        key: Option<&str>,
-        body: Option<Value>,
-    ) -> Answer {
+    pub async fn call(&self, method: Method, path: &str, key: Option<&str>, body: Option<Value>) -> Answer {
         let mut req = self.client.request(method, format!("{}{path}", self.base));
         if let Some(k) = key {
             req = req.bearer_auth(k);
@@ -46,16 +37,9 @@ impl Api {
         let status = resp.status();
         let headers = resp.headers().clone();
         let text = resp.text().await.unwrap();
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        Answer {
-            status,
-            body,
-            headers,
-        }
+        let body =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        Answer { status, body, headers }
     }
 
     pub async fn get(&self, path: &str, key: &str) -> Answer {
@@ -82,12 +66,7 @@ impl Api {
 /// Asserts a status, showing the body when it differs.
 #[track_caller]
 pub fn expect(answer: &Answer, status: u16) -> &Value {
-    assert_eq!(
-        answer.status.as_u16(),
-        status,
-        "unexpected status; body: {}",
-        answer.body
-    );
+    assert_eq!(answer.status.as_u16(), status, "unexpected status; body: {}", answer.body);
     &answer.body
 }
 
@@ -112,34 +91,15 @@ pub struct Tenant {
 
 /// Seeds a tenant through the API with the operator key.
 pub async fn tenant(api: &Api, operator: &str, name: &str) -> Tenant {
-    let ws = api
-        .post("/workspaces", operator, json!({"name": name}))
-        .await;
+    let ws = api.post("/workspaces", operator, json!({"name": name})).await;
     let workspace_id = expect(&ws, 201)["id"].as_str().unwrap().to_owned();
-    let wk = api
-        .post(
-            &format!("/workspaces/{workspace_id}/tokens"),
-            operator,
-            json!({"name": "ci"}),
-        )
-        .await;
+    let wk = api.post(&format!("/workspaces/{workspace_id}/tokens"), operator, json!({"name": "ci"})).await;
     let wk = expect(&wk, 201).clone();
     let workspace_key = wk["value"].as_str().unwrap().to_owned();
-    let p = api
-        .post(
-            "/projects",
-            &workspace_key,
-            json!({"name": format!("{name} project"), "environment": "dev"}),
-        )
-        .await;
+    let p =
+        api.post("/projects", &workspace_key, json!({"name": format!("{name} project"), "environment": "dev"})).await;
     let project_id = expect(&p, 201)["id"].as_str().unwrap().to_owned();
-    let pk = api
-        .post(
-            &format!("/projects/{project_id}/tokens"),
-            &workspace_key,
-            json!({"name": "ci"}),
-        )
-        .await;
+    let pk = api.post(&format!("/projects/{project_id}/tokens"), &workspace_key, json!({"name": "ci"})).await;
     let pk = expect(&pk, 201).clone();
     Tenant {
         workspace_id,

@@ -8,26 +8,10 @@ async fn keys_are_shown_once_listed_by_last_characters_and_revocable() {
         let api = Api::new(&stack);
         let t = tenant(&api, &stack.operator_key, "Acme").await;
         for (base, key, prefix, owner_field) in [
-            (
-                format!("/workspaces/{}/tokens", t.workspace_id),
-                t.workspace_key.clone(),
-                "ory_wak_",
-                "workspace_id",
-            ),
-            (
-                format!("/projects/{}/tokens", t.project_id),
-                t.workspace_key.clone(),
-                "ory_pat_",
-                "project_id",
-            ),
+            (format!("/workspaces/{}/tokens", t.workspace_id), t.workspace_key.clone(), "ory_wak_", "workspace_id"),
+            (format!("/projects/{}/tokens", t.project_id), t.workspace_key.clone(), "ory_pat_", "project_id"),
         ] {
-            let created = api
-                .post(
-                    &base,
-                    &key,
-                    json!({"name": "deploy", "expires_at": "2099-01-01T00:00:00Z"}),
-                )
-                .await;
+            let created = api.post(&base, &key, json!({"name": "deploy", "expires_at": "2099-01-01T00:00:00Z"})).await;
             let created = expect(&created, 201).clone();
             let value = created["value"].as_str().unwrap().to_owned();
             assert!(value.starts_with(prefix) && value.len() > 40, "{value}");
@@ -38,84 +22,30 @@ async fn keys_are_shown_once_listed_by_last_characters_and_revocable() {
 
             let listed = api.get(&base, &key).await;
             let listed = expect(&listed, 200).as_array().unwrap().clone();
-            let entry = listed
-                .iter()
-                .find(|k| k["id"] == created["id"])
-                .expect("new key is listed");
+            let entry = listed.iter().find(|k| k["id"] == created["id"]).expect("new key is listed");
             assert!(entry.get("value").is_none(), "values are never listed");
             assert_eq!(entry["last_characters"], created["last_characters"]);
 
             // The new key works, then stops working once deleted.
-            assert_eq!(
-                api.get(&format!("/projects/{}", t.project_id), &value)
-                    .await
-                    .status,
-                200
-            );
-            expect(
-                &api.delete(&format!("{base}/{}", created["id"].as_str().unwrap()), &key)
-                    .await,
-                204,
-            );
-            expect_error(
-                &api.get(&format!("/projects/{}", t.project_id), &value)
-                    .await,
-                401,
-            );
-            expect_error(
-                &api.delete(&format!("{base}/{}", created["id"].as_str().unwrap()), &key)
-                    .await,
-                404,
-            );
+            assert_eq!(api.get(&format!("/projects/{}", t.project_id), &value).await.status, 200);
+            expect(&api.delete(&format!("{base}/{}", created["id"].as_str().unwrap()), &key).await, 204);
+            expect_error(&api.get(&format!("/projects/{}", t.project_id), &value).await, 401);
+            expect_error(&api.delete(&format!("{base}/{}", created["id"].as_str().unwrap()), &key).await, 404);
 
             expect_error(&api.post(&base, &key, json!({"name": ""})).await, 400);
             expect_error(
-                &api.post(
-                    &base,
-                    &key,
-                    json!({"name": "old", "expires_at": "2001-01-01T00:00:00Z"}),
-                )
-                .await,
+                &api.post(&base, &key, json!({"name": "old", "expires_at": "2001-01-01T00:00:00Z"})).await,
                 400,
             );
-            expect_error(
-                &api.post(&base, &key, json!({"name": "x", "expires_at": "tomorrow"}))
-                    .await,
-                400,
-            );
+            expect_error(&api.post(&base, &key, json!({"name": "x", "expires_at": "tomorrow"})).await, 400);
         }
         // A workspace's key list does not include its projects' keys.
-        let ws_keys = api
-            .get(
-                &format!("/workspaces/{}/tokens", t.workspace_id),
-                &t.workspace_key,
-            )
-            .await;
-        let ids: Vec<_> = expect(&ws_keys, 200)
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|k| k["id"].clone())
-            .collect();
+        let ws_keys = api.get(&format!("/workspaces/{}/tokens", t.workspace_id), &t.workspace_key).await;
+        let ids: Vec<_> = expect(&ws_keys, 200).as_array().unwrap().iter().map(|k| k["id"].clone()).collect();
         assert_eq!(ids, vec![json!(t.workspace_key_id)]);
         // A project key can manage its own project's keys but not the workspace's.
-        assert_eq!(
-            api.get(
-                &format!("/projects/{}/tokens", t.project_id),
-                &t.project_key
-            )
-            .await
-            .status,
-            200
-        );
-        expect_error(
-            &api.get(
-                &format!("/workspaces/{}/tokens", t.workspace_id),
-                &t.project_key,
-            )
-            .await,
-            403,
-        );
+        assert_eq!(api.get(&format!("/projects/{}/tokens", t.project_id), &t.project_key).await.status, 200);
+        expect_error(&api.get(&format!("/workspaces/{}/tokens", t.workspace_id), &t.project_key).await, 403);
         stack
     })
     .await;
@@ -126,9 +56,10 @@ async fn expired_keys_do_not_authenticate() {
     on_each_backend(|stack, _| async move {
         let api = Api::new(&stack);
         let t = tenant(&api, &stack.operator_key, "Acme").await;
-        let soon = (time::OffsetDateTime::now_utc() + time::Duration::seconds(2))
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap();
+        let soon = (tessera_platform::clock::Clock::now(&tessera_platform::clock::SystemClock)
+            + time::Duration::seconds(2))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
         let created = api
             .post(
                 &format!("/workspaces/{}/tokens", t.workspace_id),
@@ -137,18 +68,9 @@ async fn expired_keys_do_not_authenticate() {
             )
             .await;
         let value = expect(&created, 201)["value"].as_str().unwrap().to_owned();
-        assert_eq!(
-            api.get(&format!("/workspaces/{}", t.workspace_id), &value)
-                .await
-                .status,
-            200
-        );
+        assert_eq!(api.get(&format!("/workspaces/{}", t.workspace_id), &value).await.status, 200);
         tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-        expect_error(
-            &api.get(&format!("/workspaces/{}", t.workspace_id), &value)
-                .await,
-            401,
-        );
+        expect_error(&api.get(&format!("/workspaces/{}", t.workspace_id), &value).await, 401);
         stack
     })
     .await;

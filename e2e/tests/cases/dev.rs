@@ -6,75 +6,35 @@ use tessera_platform::config::Config;
 use super::api::{Answer, expect};
 
 async fn get(url: &str, key: &str) -> Answer {
-    let resp = reqwest::Client::new()
-        .get(url)
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
+    let resp = reqwest::Client::new().get(url).bearer_auth(key).send().await.unwrap();
     let status = resp.status();
     let headers = resp.headers().clone();
-    Answer {
-        status,
-        headers,
-        body: resp.json().await.unwrap(),
-    }
+    Answer { status, headers, body: resp.json().await.unwrap() }
 }
 
 #[tokio::test]
 async fn dev_seeds_once_and_restarts_with_the_same_data() {
-    let dir = std::env::temp_dir().join(format!(
-        "tessera-dev-test-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
-    let opts = DevOptions {
-        data_dir: dir.clone(),
-        port: 0,
-        database_url: None,
-    };
+    let dir = std::env::temp_dir().join(format!("tessera-dev-test-{}", uuid::Uuid::now_v7().simple()));
+    let opts = DevOptions { data_dir: dir.clone(), port: 0, database_url: None };
     let base = Config::load(None, Vec::new()).unwrap().config;
 
     let first = start(base.clone(), &opts).await.unwrap();
-    let written: DevInfo =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("dev.json")).unwrap()).unwrap();
+    let written: DevInfo = serde_json::from_str(&std::fs::read_to_string(dir.join("dev.json")).unwrap()).unwrap();
     assert_eq!(written, first.info);
     let info = first.info.clone();
-    let project = get(
-        &format!("{}/projects/{}", info.control_plane_url, info.project.id),
-        &info.workspace_api_key,
-    )
-    .await;
+    let project =
+        get(&format!("{}/projects/{}", info.control_plane_url, info.project.id), &info.workspace_api_key).await;
     assert_eq!(expect(&project, 200)["slug"], info.project.slug.as_str());
-    let members = get(
-        &format!(
-            "{}/projects/{}/members",
-            info.control_plane_url, info.project.id
-        ),
-        &info.project.api_key,
-    )
-    .await;
+    let members =
+        get(&format!("{}/projects/{}/members", info.control_plane_url, info.project.id), &info.project.api_key).await;
     assert_eq!(expect(&members, 200)[0]["role"], "owner");
     first.server.stop().await;
 
     let second = start(base.clone(), &opts).await.unwrap();
-    assert_eq!(
-        second.info.workspace_id, info.workspace_id,
-        "restart keeps the seeded workspace"
-    );
+    assert_eq!(second.info.workspace_id, info.workspace_id, "restart keeps the seeded workspace");
     assert_eq!(second.info.project, info.project);
-    let workspaces = get(
-        &format!("{}/workspaces", second.info.control_plane_url),
-        &second.info.admin_api_key,
-    )
-    .await;
-    assert_eq!(
-        expect(&workspaces, 200)["workspaces"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1,
-        "no second seeding"
-    );
+    let workspaces = get(&format!("{}/workspaces", second.info.control_plane_url), &second.info.admin_api_key).await;
+    assert_eq!(expect(&workspaces, 200)["workspaces"].as_array().unwrap().len(), 1, "no second seeding");
     second.server.stop().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }

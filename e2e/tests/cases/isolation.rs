@@ -12,21 +12,9 @@ use super::api::{Api, Tenant, expect, on_each_backend, tenant};
 
 /// Routes that name no tenant resource, each with the reason it needs no cross-tenant check.
 const NOT_TENANT_SCOPED: &[(&str, &str, &str)] = &[
-    (
-        "get",
-        "/workspaces",
-        "lists only the caller's own workspaces (tested in workspaces.rs)",
-    ),
-    (
-        "post",
-        "/workspaces",
-        "operator only; keys get 403 (tested in workspaces.rs)",
-    ),
-    (
-        "get",
-        "/projects",
-        "lists only the caller's own projects (tested in projects.rs)",
-    ),
+    ("get", "/workspaces", "lists only the caller's own workspaces (tested in workspaces.rs)"),
+    ("post", "/workspaces", "operator only; keys get 403 (tested in workspaces.rs)"),
+    ("get", "/projects", "lists only the caller's own projects (tested in projects.rs)"),
     ("get", "/regions", "the region registry is not tenant data"),
 ];
 
@@ -39,30 +27,10 @@ fn routes_to_walk(
     let (bw, bp) = (&b.workspace_id, &b.project_id);
     let patch = json!([{"op": "replace", "path": "/name", "value": "pwned"}]);
     vec![
-        (
-            Method::GET,
-            "/workspaces/{workspace}",
-            format!("/workspaces/{bw}"),
-            None,
-        ),
-        (
-            Method::PUT,
-            "/workspaces/{workspace}",
-            format!("/workspaces/{bw}"),
-            Some(json!({"name": "pwned"})),
-        ),
-        (
-            Method::GET,
-            "/workspaces/{workspace}/projects",
-            format!("/workspaces/{bw}/projects"),
-            None,
-        ),
-        (
-            Method::GET,
-            "/workspaces/{workspace}/tokens",
-            format!("/workspaces/{bw}/tokens"),
-            None,
-        ),
+        (Method::GET, "/workspaces/{workspace}", format!("/workspaces/{bw}"), None),
+        (Method::PUT, "/workspaces/{workspace}", format!("/workspaces/{bw}"), Some(json!({"name": "pwned"}))),
+        (Method::GET, "/workspaces/{workspace}/projects", format!("/workspaces/{bw}/projects"), None),
+        (Method::GET, "/workspaces/{workspace}/tokens", format!("/workspaces/{bw}/tokens"), None),
         (
             Method::POST,
             "/workspaces/{workspace}/tokens",
@@ -79,10 +47,7 @@ fn routes_to_walk(
         (
             Method::DELETE,
             "/workspaces/{workspace}/tokens/{token_id}",
-            format!(
-                "/workspaces/{}/tokens/{}",
-                a.workspace_id, b.workspace_key_id
-            ),
+            format!("/workspaces/{}/tokens/{}", a.workspace_id, b.workspace_key_id),
             None,
         ),
         (
@@ -91,54 +56,24 @@ fn routes_to_walk(
             "/projects".to_owned(),
             Some(json!({"name": "x", "environment": "dev", "workspace_id": bw})),
         ),
-        (
-            Method::GET,
-            "/projects/{project_id}",
-            format!("/projects/{bp}"),
-            None,
-        ),
+        (Method::GET, "/projects/{project_id}", format!("/projects/{bp}"), None),
         (
             Method::PUT,
             "/projects/{project_id}",
             format!("/projects/{bp}"),
             Some(json!({"name": "pwned", "services": {}})),
         ),
-        (
-            Method::PATCH,
-            "/projects/{project_id}",
-            format!("/projects/{bp}"),
-            Some(patch.clone()),
-        ),
-        (
-            Method::DELETE,
-            "/projects/{project_id}",
-            format!("/projects/{bp}"),
-            None,
-        ),
+        (Method::PATCH, "/projects/{project_id}", format!("/projects/{bp}"), Some(patch.clone())),
+        (Method::DELETE, "/projects/{project_id}", format!("/projects/{bp}"), None),
         (
             Method::PATCH,
             "/projects/{project_id}/revision/{revision_id}",
             format!("/projects/{bp}/revision/{b_revision}"),
             Some(patch),
         ),
-        (
-            Method::GET,
-            "/projects/{project_id}/revisions",
-            format!("/projects/{bp}/revisions"),
-            None,
-        ),
-        (
-            Method::GET,
-            "/projects/{project}/tokens",
-            format!("/projects/{bp}/tokens"),
-            None,
-        ),
-        (
-            Method::POST,
-            "/projects/{project}/tokens",
-            format!("/projects/{bp}/tokens"),
-            Some(json!({"name": "x"})),
-        ),
+        (Method::GET, "/projects/{project_id}/revisions", format!("/projects/{bp}/revisions"), None),
+        (Method::GET, "/projects/{project}/tokens", format!("/projects/{bp}/tokens"), None),
+        (Method::POST, "/projects/{project}/tokens", format!("/projects/{bp}/tokens"), Some(json!({"name": "x"}))),
         (
             Method::DELETE,
             "/projects/{project}/tokens/{token_id}",
@@ -151,24 +86,14 @@ fn routes_to_walk(
             format!("/projects/{}/tokens/{}", a.project_id, b.project_key_id),
             None,
         ),
-        (
-            Method::GET,
-            "/projects/{project}/members",
-            format!("/projects/{bp}/members"),
-            None,
-        ),
+        (Method::GET, "/projects/{project}/members", format!("/projects/{bp}/members"), None),
         (
             Method::POST,
             "/projects/{project}/members",
             format!("/projects/{bp}/members"),
             Some(json!({"email": "m@example.com", "role": "owner"})),
         ),
-        (
-            Method::DELETE,
-            "/projects/{project}/members/{member}",
-            format!("/projects/{bp}/members/{b_member}"),
-            None,
-        ),
+        (Method::DELETE, "/projects/{project}/members/{member}", format!("/projects/{bp}/members/{b_member}"), None),
     ]
 }
 
@@ -186,12 +111,7 @@ async fn every_route_hides_other_workspaces() {
             )
             .await;
         let b_member = expect(&member, 201)["id"].as_str().unwrap().to_owned();
-        let b_before = expect(
-            &api.get(&format!("/projects/{}", b.project_id), &b.workspace_key)
-                .await,
-            200,
-        )
-        .clone();
+        let b_before = expect(&api.get(&format!("/projects/{}", b.project_id), &b.workspace_key).await, 200).clone();
         let b_revision = b_before["revision_id"].as_str().unwrap().to_owned();
         let walk = routes_to_walk(&a, &b, &b_revision, &b_member);
 
@@ -200,15 +120,9 @@ async fn every_route_hides_other_workspaces() {
             let own_workspace = path.starts_with(&format!("/workspaces/{}", a.workspace_id));
             for (who, key, status) in [
                 ("A's workspace key", a.workspace_key.as_str(), 404),
-                (
-                    "A's project key",
-                    a.project_key.as_str(),
-                    if own_workspace { 403 } else { 404 },
-                ),
+                ("A's project key", a.project_key.as_str(), if own_workspace { 403 } else { 404 }),
             ] {
-                let answer = api
-                    .call(method.clone(), path, Some(key), body.clone())
-                    .await;
+                let answer = api.call(method.clone(), path, Some(key), body.clone()).await;
                 assert_eq!(
                     answer.status.as_u16(),
                     status,
@@ -218,63 +132,31 @@ async fn every_route_hides_other_workspaces() {
                 );
                 assert_eq!(answer.body["error"]["code"], status);
             }
-            for key in [
-                None,
-                Some("ory_wak_not-a-real-key"),
-                Some(b.project_key_id.as_str()),
-            ] {
+            for key in [None, Some("ory_wak_not-a-real-key"), Some(b.project_key_id.as_str())] {
                 let answer = api.call(method.clone(), path, key, body.clone()).await;
-                assert_eq!(
-                    answer.status.as_u16(),
-                    401,
-                    "{key:?}: {method} {template} answered {}",
-                    answer.status
-                );
+                assert_eq!(answer.status.as_u16(), 401, "{key:?}: {method} {template} answered {}", answer.status);
             }
         }
 
         // Nothing of B's changed, and all of B's keys still work.
-        let b_after = expect(
-            &api.get(&format!("/projects/{}", b.project_id), &b.workspace_key)
-                .await,
-            200,
-        )
-        .clone();
+        let b_after = expect(&api.get(&format!("/projects/{}", b.project_id), &b.workspace_key).await, 200).clone();
         assert_eq!(b_after, b_before);
+        assert_eq!(api.get(&format!("/projects/{}", b.project_id), &b.project_key).await.status, 200);
         assert_eq!(
-            api.get(&format!("/projects/{}", b.project_id), &b.project_key)
-                .await
-                .status,
-            200
-        );
-        assert_eq!(
-            expect(
-                &api.get(
-                    &format!("/projects/{}/members", b.project_id),
-                    &b.project_key
-                )
-                .await,
-                200
-            )
-            .as_array()
-            .unwrap()
-            .len(),
+            expect(&api.get(&format!("/projects/{}/members", b.project_id), &b.project_key).await, 200)
+                .as_array()
+                .unwrap()
+                .len(),
             1
         );
-        let b_ws = api
-            .get(&format!("/workspaces/{}", b.workspace_id), &b.workspace_key)
-            .await;
+        let b_ws = api.get(&format!("/workspaces/{}", b.workspace_id), &b.workspace_key).await;
         assert_eq!(expect(&b_ws, 200)["name"], "B");
 
         // Coverage ratchet against the OpenAPI document.
-        let walked: BTreeSet<(String, String)> = walk
-            .iter()
-            .map(|(m, t, _, _)| (m.as_str().to_ascii_lowercase(), t.to_string()))
-            .collect();
-        let exempt: BTreeSet<(String, String)> = NOT_TENANT_SCOPED
-            .iter()
-            .map(|(m, p, _)| (m.to_string(), p.to_string()))
-            .collect();
+        let walked: BTreeSet<(String, String)> =
+            walk.iter().map(|(m, t, _, _)| (m.as_str().to_ascii_lowercase(), t.to_string())).collect();
+        let exempt: BTreeSet<(String, String)> =
+            NOT_TENANT_SCOPED.iter().map(|(m, p, _)| (m.to_string(), p.to_string())).collect();
         let doc = serde_json::to_value(tessera_workspace_api::openapi::ApiDoc::openapi()).unwrap();
         let mut missing = Vec::new();
         for (path, item) in doc["paths"].as_object().unwrap() {
@@ -285,10 +167,7 @@ async fn every_route_hides_other_workspaces() {
                 }
             }
         }
-        assert!(
-            missing.is_empty(),
-            "routes without a cross-tenant check: {missing:?}"
-        );
+        assert!(missing.is_empty(), "routes without a cross-tenant check: {missing:?}");
         stack
     })
     .await;

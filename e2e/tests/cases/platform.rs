@@ -36,18 +36,11 @@ async fn health_metrics_and_openapi_are_served() {
 
 #[tokio::test]
 async fn oversized_bodies_are_refused() {
-    let stack =
-        ControlPlaneStack::start_with(Backend::Sqlite, |c| c.http.max_body_bytes = 4096).await;
+    let stack = ControlPlaneStack::start_with(Backend::Sqlite, |c| c.http.max_body_bytes = 4096).await;
     let api = Api::new(&stack);
     let t = tenant(&api, &stack.operator_key, "Acme").await;
     let big = json!({"name": "x".repeat(10_000), "services": {}});
-    let a = api
-        .put(
-            &format!("/projects/{}", t.project_id),
-            &t.workspace_key,
-            big,
-        )
-        .await;
+    let a = api.put(&format!("/projects/{}", t.project_id), &t.workspace_key, big).await;
     expect_error(&a, 413);
     stack.stop().await;
 }
@@ -71,31 +64,16 @@ async fn rate_limits_answer_429_with_retry_after() {
     }
     let limited = limited.expect("the operator key is limited after its burst");
     expect_error(&limited, 429);
-    let retry: u64 = limited
-        .headers
-        .get("retry-after")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry: u64 = limited.headers.get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
     assert!((1..=2).contains(&retry), "Retry-After {retry}");
 
     // Requests without a valid key are charged to the client address, with a smaller budget.
     let mut statuses = Vec::new();
     for _ in 0..10 {
-        statuses.push(
-            api.get("/workspaces", "ory_wak_guessing")
-                .await
-                .status
-                .as_u16(),
-        );
+        statuses.push(api.get("/workspaces", "ory_wak_guessing").await.status.as_u16());
     }
     assert!(statuses.starts_with(&[401, 401]), "{statuses:?}");
-    assert!(
-        statuses.contains(&429),
-        "key guessing is throttled: {statuses:?}"
-    );
+    assert!(statuses.contains(&429), "key guessing is throttled: {statuses:?}");
     stack.stop().await;
 }
 
@@ -103,26 +81,12 @@ async fn rate_limits_answer_429_with_retry_after() {
 async fn works_on_every_backend() {
     // Guards against a backend silently dropping out of the matrix.
     on_each_backend(|stack, backend| async move {
-        let expected = if std::env::var("DATABASE_URL")
-            .map(|u| !u.is_empty())
-            .unwrap_or(false)
-        {
-            2
-        } else {
-            1
-        };
+        let expected = if std::env::var("DATABASE_URL").map(|u| !u.is_empty()).unwrap_or(false) { 2 } else { 1 };
         assert_eq!(tessera_platform::db::testing::backends().len(), expected);
-        assert!(
-            stack
-                .config
-                .database
-                .url
-                .expose()
-                .starts_with(match backend {
-                    Backend::Sqlite => "sqlite:",
-                    Backend::Postgres => "postgres",
-                })
-        );
+        assert!(stack.config.database.url.expose().starts_with(match backend {
+            Backend::Sqlite => "sqlite:",
+            Backend::Postgres => "postgres",
+        }));
         stack
     })
     .await;

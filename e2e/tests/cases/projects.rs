@@ -9,7 +9,11 @@ async fn projects_are_created_in_every_environment_and_region() {
         let t = tenant(&api, &stack.operator_key, "Acme").await;
         for (env, region) in [("prod", "eu-central"), ("stage", "us-east"), ("dev", "us-east")] {
             let created = api
-                .post("/projects", &t.workspace_key, json!({"name": format!("App {env}"), "environment": env, "home_region": region}))
+                .post(
+                    "/projects",
+                    &t.workspace_key,
+                    json!({"name": format!("App {env}"), "environment": env, "home_region": region}),
+                )
                 .await;
             let p = expect(&created, 201);
             assert_eq!(p["environment"], env);
@@ -25,9 +29,16 @@ async fn projects_are_created_in_every_environment_and_region() {
             }
         }
         // The operator must name the workspace; the default region applies when none is given.
-        expect_error(&api.post("/projects", &stack.operator_key, json!({"name": "x", "environment": "dev"})).await, 400);
+        expect_error(
+            &api.post("/projects", &stack.operator_key, json!({"name": "x", "environment": "dev"})).await,
+            400,
+        );
         let p = api
-            .post("/projects", &stack.operator_key, json!({"name": "x", "environment": "dev", "workspace_id": t.workspace_id}))
+            .post(
+                "/projects",
+                &stack.operator_key,
+                json!({"name": "x", "environment": "dev", "workspace_id": t.workspace_id}),
+            )
             .await;
         assert_eq!(expect(&p, 201)["home_region"], "eu-central");
 
@@ -48,18 +59,9 @@ async fn bad_project_requests_are_refused_with_reasons() {
         let t = tenant(&api, &stack.operator_key, "Acme").await;
         let k = t.workspace_key.as_str();
         for (body, needle) in [
-            (
-                json!({"name": "x", "environment": "production"}),
-                "environment",
-            ),
-            (
-                json!({"name": "x", "environment": "dev", "home_region": "us-west"}),
-                "us-west",
-            ),
-            (
-                json!({"name": "x", "environment": "dev", "home_region": "mars"}),
-                "mars",
-            ),
+            (json!({"name": "x", "environment": "production"}), "environment"),
+            (json!({"name": "x", "environment": "dev", "home_region": "us-west"}), "us-west"),
+            (json!({"name": "x", "environment": "dev", "home_region": "mars"}), "mars"),
             (json!({"environment": "dev"}), "name"),
             (json!({"name": "", "environment": "dev"}), "name"),
             (json!("not an object"), "invalid"),
@@ -70,17 +72,10 @@ async fn bad_project_requests_are_refused_with_reasons() {
             assert!(reason.contains(needle), "{body} gave {reason}");
         }
         // A workspace id that is not ours is not found, not forbidden.
-        let other = api
-            .post("/workspaces", &stack.operator_key, json!({"name": "Other"}))
-            .await;
+        let other = api.post("/workspaces", &stack.operator_key, json!({"name": "Other"})).await;
         let other_id = expect(&other, 201)["id"].as_str().unwrap().to_owned();
         expect_error(
-            &api.post(
-                "/projects",
-                k,
-                json!({"name": "x", "environment": "dev", "workspace_id": other_id}),
-            )
-            .await,
+            &api.post("/projects", k, json!({"name": "x", "environment": "dev", "workspace_id": other_id})).await,
             404,
         );
         // Malformed JSON and wrong content type.
@@ -240,69 +235,23 @@ async fn members_are_listed_added_and_removed() {
         let base = format!("/projects/{}/members", t.project_id);
         let k = t.workspace_key.as_str();
         assert_eq!(expect(&api.get(&base, k).await, 200), &json!([]));
-        let owner = api
-            .post(
-                &base,
-                k,
-                json!({"email": "Owner@Example.com", "name": "Olive", "role": "owner"}),
-            )
-            .await;
+        let owner = api.post(&base, k, json!({"email": "Owner@Example.com", "name": "Olive", "role": "owner"})).await;
         let owner = expect(&owner, 201).clone();
         assert_eq!(owner["email"], "owner@example.com");
         assert_eq!(owner["role"], "owner");
         assert_eq!(owner["source"], "project");
         assert_eq!(owner["email_verified"], false);
-        let dev = api
-            .post(
-                &base,
-                k,
-                json!({"email": "dev@example.com", "role": "developer"}),
-            )
-            .await;
+        let dev = api.post(&base, k, json!({"email": "dev@example.com", "role": "developer"})).await;
         let dev = expect(&dev, 201).clone();
         assert_eq!(dev["name"], "dev@example.com");
-        expect_error(
-            &api.post(&base, k, json!({"email": "x@example.com", "role": "admin"}))
-                .await,
-            400,
-        );
-        expect_error(
-            &api.post(&base, k, json!({"email": "not-an-email", "role": "viewer"}))
-                .await,
-            400,
-        );
-        expect_error(
-            &api.post(
-                &base,
-                &t.project_key,
-                json!({"email": "y@example.com", "role": "viewer"}),
-            )
-            .await,
-            403,
-        );
-        assert_eq!(
-            expect(&api.get(&base, &t.project_key).await, 200)
-                .as_array()
-                .unwrap()
-                .len(),
-            2
-        );
+        expect_error(&api.post(&base, k, json!({"email": "x@example.com", "role": "admin"})).await, 400);
+        expect_error(&api.post(&base, k, json!({"email": "not-an-email", "role": "viewer"})).await, 400);
+        expect_error(&api.post(&base, &t.project_key, json!({"email": "y@example.com", "role": "viewer"})).await, 403);
+        assert_eq!(expect(&api.get(&base, &t.project_key).await, 200).as_array().unwrap().len(), 2);
 
-        expect_error(
-            &api.delete(&format!("{base}/{}", owner["id"].as_str().unwrap()), k)
-                .await,
-            406,
-        );
-        expect(
-            &api.delete(&format!("{base}/{}", dev["id"].as_str().unwrap()), k)
-                .await,
-            204,
-        );
-        expect_error(
-            &api.delete(&format!("{base}/{}", dev["id"].as_str().unwrap()), k)
-                .await,
-            404,
-        );
+        expect_error(&api.delete(&format!("{base}/{}", owner["id"].as_str().unwrap()), k).await, 406);
+        expect(&api.delete(&format!("{base}/{}", dev["id"].as_str().unwrap()), k).await, 204);
+        expect_error(&api.delete(&format!("{base}/{}", dev["id"].as_str().unwrap()), k).await, 404);
         stack
     })
     .await;

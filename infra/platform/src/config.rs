@@ -16,16 +16,8 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 /// Region names Ory uses; a project's `home_region` must be one of these (and configured here).
-pub const ORY_REGION_NAMES: &[&str] = &[
-    "eu-central",
-    "asia-northeast",
-    "us-east",
-    "us-west",
-    "eu",
-    "asia",
-    "us",
-    "global",
-];
+pub const ORY_REGION_NAMES: &[&str] =
+    &["eu-central", "asia-northeast", "us-east", "us-west", "eu", "asia", "us", "global"];
 
 const ENV_PREFIX: &str = "TESSERA_";
 
@@ -57,10 +49,7 @@ pub struct DatabaseConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self {
-            url: Secret::new("sqlite://.tessera/control-plane.db"),
-            max_connections: 10,
-        }
+        Self { url: Secret::new("sqlite://.tessera/control-plane.db"), max_connections: 10 }
     }
 }
 
@@ -111,10 +100,7 @@ pub struct TelemetryConfig {
 
 impl Default for TelemetryConfig {
     fn default() -> Self {
-        Self {
-            log_format: LogFormat::Json,
-            log_level: "info,sqlx=warn".to_owned(),
-        }
+        Self { log_format: LogFormat::Json, log_level: "info,sqlx=warn".to_owned() }
     }
 }
 
@@ -156,10 +142,7 @@ pub struct RateLimitConfig {
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
-        Self {
-            requests_per_second: 20,
-            burst: 100,
-        }
+        Self { requests_per_second: 20, burst: 100 }
     }
 }
 
@@ -220,30 +203,19 @@ pub enum ConfigError {
 
 impl ConfigError {
     fn invalid(key: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Invalid {
-            key: key.into(),
-            message: message.into(),
-        }
+        Self::Invalid { key: key.into(), message: message.into() }
     }
 }
 
 impl Config {
     /// Loads from defaults, an optional TOML file and `TESSERA_*` variables in `env`, then validates.
-    pub fn load(
-        file: Option<&Path>,
-        env: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Loaded, ConfigError> {
+    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Loaded, ConfigError> {
         let mut table = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                    path: path.to_owned(),
-                    source,
-                })?;
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
                 text.parse::<toml::Table>()
-                    .map_err(|e| ConfigError::Parse {
-                        path: path.to_owned(),
-                        message: e.to_string(),
-                    })?
+                    .map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?
             }
             None => toml::Table::new(),
         };
@@ -255,8 +227,7 @@ impl Config {
     pub fn from_table(table: toml::Table) -> Result<Loaded, ConfigError> {
         let mut unknown_keys = Vec::new();
         let value = toml::Value::Table(table);
-        let mut record_unknown =
-            |path: serde_ignored::Path<'_>| unknown_keys.push(path.to_string());
+        let mut record_unknown = |path: serde_ignored::Path<'_>| unknown_keys.push(path.to_string());
         let de = serde_ignored::Deserializer::new(value, &mut record_unknown);
         let mut config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
             let key = e.path().to_string();
@@ -266,35 +237,20 @@ impl Config {
             config.regions = default_regions();
         }
         config.validate()?;
-        Ok(Loaded {
-            config,
-            unknown_keys,
-        })
+        Ok(Loaded { config, unknown_keys })
     }
 
     /// Rules serde cannot express.
     fn validate(&self) -> Result<(), ConfigError> {
         let url = self.database.url.expose();
-        if !(url.starts_with("postgres://")
-            || url.starts_with("postgresql://")
-            || url.starts_with("sqlite:"))
-        {
-            return Err(ConfigError::invalid(
-                "database.url",
-                "must start with postgres://, postgresql:// or sqlite:",
-            ));
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:")) {
+            return Err(ConfigError::invalid("database.url", "must start with postgres://, postgresql:// or sqlite:"));
         }
         if self.database.max_connections == 0 {
-            return Err(ConfigError::invalid(
-                "database.max_connections",
-                "must be at least 1",
-            ));
+            return Err(ConfigError::invalid("database.max_connections", "must be at least 1"));
         }
         if self.http.max_body_bytes < 1024 {
-            return Err(ConfigError::invalid(
-                "http.max_body_bytes",
-                "must be at least 1024",
-            ));
+            return Err(ConfigError::invalid("http.max_body_bytes", "must be at least 1024"));
         }
         if self.http.workers == Some(0) {
             return Err(ConfigError::invalid("http.workers", "must be at least 1"));
@@ -306,17 +262,11 @@ impl Config {
             if !ORY_REGION_NAMES.contains(&name.as_str()) {
                 return Err(ConfigError::invalid(
                     format!("regions.{name}"),
-                    format!(
-                        "unknown region name; expected one of {}",
-                        ORY_REGION_NAMES.join(", ")
-                    ),
+                    format!("unknown region name; expected one of {}", ORY_REGION_NAMES.join(", ")),
                 ));
             }
         }
-        if !self
-            .regions
-            .contains_key(&self.control_plane.default_region)
-        {
+        if !self.regions.contains_key(&self.control_plane.default_region) {
             return Err(ConfigError::invalid(
                 "control_plane.default_region",
                 format!(
@@ -343,10 +293,7 @@ impl Config {
         if let Some(key) = &self.control_plane.admin_api_key
             && key.expose().len() < 16
         {
-            return Err(ConfigError::invalid(
-                "control_plane.admin_api_key",
-                "must be at least 16 characters long",
-            ));
+            return Err(ConfigError::invalid("control_plane.admin_api_key", "must be at least 16 characters long"));
         }
         Ok(())
     }
@@ -365,25 +312,17 @@ pub fn default_regions() -> BTreeMap<String, RegionConfig> {
     let mut regions = BTreeMap::new();
     regions.insert(
         "eu-central".to_owned(),
-        RegionConfig {
-            url: Url::parse("http://127.0.0.1:4100").expect("static url"),
-        },
+        RegionConfig { url: Url::parse("http://127.0.0.1:4100").expect("static url") },
     );
-    regions.insert(
-        "us-east".to_owned(),
-        RegionConfig {
-            url: Url::parse("http://127.0.0.1:4200").expect("static url"),
-        },
-    );
+    regions
+        .insert("us-east".to_owned(), RegionConfig { url: Url::parse("http://127.0.0.1:4200").expect("static url") });
     regions
 }
 
 fn is_dns_label(label: &str) -> bool {
     !label.is_empty()
         && label.len() <= 63
-        && label
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !label.starts_with('-')
         && !label.ends_with('-')
 }
@@ -393,28 +332,18 @@ fn apply_env_overrides(
     table: &mut toml::Table,
     env: impl IntoIterator<Item = (String, String)>,
 ) -> Result<(), ConfigError> {
-    let mut vars: Vec<(String, String)> = env
-        .into_iter()
-        .filter(|(k, _)| k.starts_with(ENV_PREFIX) && k.contains("__"))
-        .collect();
+    let mut vars: Vec<(String, String)> =
+        env.into_iter().filter(|(k, _)| k.starts_with(ENV_PREFIX) && k.contains("__")).collect();
     vars.sort();
     for (name, raw) in vars {
-        let path: Vec<String> = name[ENV_PREFIX.len()..]
-            .split("__")
-            .map(|s| s.to_ascii_lowercase())
-            .collect();
+        let path: Vec<String> = name[ENV_PREFIX.len()..].split("__").map(|s| s.to_ascii_lowercase()).collect();
         if path.iter().any(String::is_empty) {
-            return Err(ConfigError::invalid(
-                name,
-                "empty path segment in environment override",
-            ));
+            return Err(ConfigError::invalid(name, "empty path segment in environment override"));
         }
         let value = parse_env_value(&raw);
         let mut node = &mut *table;
         for segment in &path[..path.len() - 1] {
-            let entry = node
-                .entry(segment.clone())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let entry = node.entry(segment.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
             node = match entry {
                 toml::Value::Table(t) => t,
                 _ => {
@@ -436,10 +365,8 @@ fn parse_env_value(raw: &str) -> toml::Value {
     match doc.parse::<toml::Table>() {
         Ok(mut t) => match t.remove("v") {
             Some(
-                v @ (toml::Value::Integer(_)
-                | toml::Value::Float(_)
-                | toml::Value::Boolean(_)
-                | toml::Value::String(_)),
+                v
+                @ (toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) | toml::Value::String(_)),
             ) => v,
             _ => toml::Value::String(raw.to_owned()),
         },
@@ -455,10 +382,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tessera.toml");
         std::fs::write(&path, toml_text).unwrap();
-        Config::load(
-            Some(&path),
-            env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
-        )
+        Config::load(Some(&path), env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
     }
 
     #[test]
@@ -486,17 +410,10 @@ mod tests {
 
     #[test]
     fn unknown_keys_warn_instead_of_failing() {
-        let loaded = load(
-            "[http]\nlisten = \"127.0.0.1:1\"\nfuture_knob = true\n[brand_new]\nx = 1\n",
-            &[],
-        )
-        .unwrap();
+        let loaded = load("[http]\nlisten = \"127.0.0.1:1\"\nfuture_knob = true\n[brand_new]\nx = 1\n", &[]).unwrap();
         let mut keys = loaded.unknown_keys.clone();
         keys.sort();
-        assert_eq!(
-            keys,
-            vec!["brand_new".to_owned(), "http.future_knob".to_owned()]
-        );
+        assert_eq!(keys, vec!["brand_new".to_owned(), "http.future_knob".to_owned()]);
     }
 
     #[test]
@@ -509,10 +426,7 @@ mod tests {
     #[test]
     fn rule_errors_name_the_key() {
         let err = load("[control_plane]\ndefault_region = \"us-west\"\n", &[]).unwrap_err();
-        assert!(
-            err.to_string().contains("control_plane.default_region"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("control_plane.default_region"), "{err}");
         let err = load("[regions.mars]\nurl = \"http://x\"\n", &[]).unwrap_err();
         assert!(err.to_string().contains("regions.mars"), "{err}");
         let err = load("[database]\nurl = \"mysql://x\"\n", &[]).unwrap_err();
@@ -521,24 +435,15 @@ mod tests {
 
     #[test]
     fn missing_file_names_the_file() {
-        let err =
-            Config::load(Some(Path::new("/nonexistent/tessera.toml")), Vec::new()).unwrap_err();
-        assert!(
-            err.to_string().contains("/nonexistent/tessera.toml"),
-            "{err}"
-        );
+        let err = Config::load(Some(Path::new("/nonexistent/tessera.toml")), Vec::new()).unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/tessera.toml"), "{err}");
     }
 
     #[test]
     fn secrets_do_not_leak_into_debug_output() {
-        let loaded = Config::load(
-            None,
-            vec![(
-                "TESSERA_CONTROL_PLANE__ADMIN_API_KEY".into(),
-                "supersecretvalue-123".into(),
-            )],
-        )
-        .unwrap();
+        let loaded =
+            Config::load(None, vec![("TESSERA_CONTROL_PLANE__ADMIN_API_KEY".into(), "supersecretvalue-123".into())])
+                .unwrap();
         let dbg = format!("{:?}", loaded.config);
         assert!(!dbg.contains("supersecretvalue"), "{dbg}");
     }

@@ -107,14 +107,10 @@ impl Database {
                 } else {
                     let path = options.get_filename().to_owned();
                     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                        std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
-                            path: dir.display().to_string(),
-                            source,
-                        })?;
+                        std::fs::create_dir_all(dir)
+                            .map_err(|source| DbError::CreateDir { path: dir.display().to_string(), source })?;
                     }
-                    options
-                        .journal_mode(SqliteJournalMode::Wal)
-                        .synchronous(SqliteSynchronous::Normal)
+                    options.journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Normal)
                 };
                 // Each in-memory connection would be its own empty database.
                 let max = if in_memory { 1 } else { max_connections };
@@ -140,11 +136,7 @@ impl Database {
     /// Applies every pending migration of `migrations` for this backend.
     pub async fn migrate(&self, migrations: &Migrations) -> Result<(), DbError> {
         match self {
-            Self::Postgres(pool) => migrations
-                .postgres
-                .run(pool)
-                .await
-                .map_err(DbError::Migrate),
+            Self::Postgres(pool) => migrations.postgres.run(pool).await.map_err(DbError::Migrate),
             Self::Sqlite(pool) => migrations.sqlite.run(pool).await.map_err(DbError::Migrate),
         }
     }
@@ -246,10 +238,7 @@ pub mod testing {
     /// The backends tests must cover: SQLite always, Postgres when `DATABASE_URL` is set.
     pub fn backends() -> Vec<Backend> {
         let mut b = vec![Backend::Sqlite];
-        if std::env::var("DATABASE_URL")
-            .map(|u| !u.is_empty())
-            .unwrap_or(false)
-        {
+        if std::env::var("DATABASE_URL").map(|u| !u.is_empty()).unwrap_or(false) {
             b.push(Backend::Postgres);
         }
         b
@@ -260,47 +249,27 @@ pub mod testing {
         pub async fn new(backend: Backend, migrations: &Migrations) -> Self {
             let t = match backend {
                 Backend::Sqlite => {
-                    let dir = std::env::temp_dir()
-                        .join(format!("tessera-test-{}", uuid::Uuid::new_v4().simple()));
+                    let dir = std::env::temp_dir().join(format!("tessera-test-{}", uuid::Uuid::now_v7().simple()));
                     std::fs::create_dir_all(&dir).expect("create temp dir");
                     let url = format!("sqlite://{}", dir.join("test.db").display());
                     let db = Database::connect(&url, 5).await.expect("open sqlite");
-                    Self {
-                        db,
-                        url,
-                        _dir: Some(tempfile_dir::TempDir(dir)),
-                        admin_url: None,
-                        name: None,
-                    }
+                    Self { db, url, _dir: Some(tempfile_dir::TempDir(dir)), admin_url: None, name: None }
                 }
                 Backend::Postgres => {
-                    let admin_url =
-                        std::env::var("DATABASE_URL").expect("DATABASE_URL for Postgres tests");
-                    let name = format!("tessera_test_{}", uuid::Uuid::new_v4().simple());
-                    let admin = PgPool::connect(&admin_url)
-                        .await
-                        .expect("connect to DATABASE_URL");
+                    let admin_url = std::env::var("DATABASE_URL").expect("DATABASE_URL for Postgres tests");
+                    let name = format!("tessera_test_{}", uuid::Uuid::now_v7().simple());
+                    let admin = PgPool::connect(&admin_url).await.expect("connect to DATABASE_URL");
                     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                         .execute(&admin)
                         .await
                         .expect("create test database");
                     admin.close().await;
                     let url = replace_db_name(&admin_url, &name);
-                    let db = Database::connect(&url, 5)
-                        .await
-                        .expect("open test database");
-                    Self {
-                        db,
-                        url,
-                        _dir: None,
-                        admin_url: Some(admin_url),
-                        name: Some(name),
-                    }
+                    let db = Database::connect(&url, 5).await.expect("open test database");
+                    Self { db, url, _dir: None, admin_url: Some(admin_url), name: Some(name) }
                 }
             };
-            t.db.migrate(migrations)
-                .await
-                .expect("migrations apply to an empty database");
+            t.db.migrate(migrations).await.expect("migrations apply to an empty database");
             t
         }
     }
@@ -317,18 +286,13 @@ pub mod testing {
             // Drop may run inside the test's runtime, which must not be blocked on its own pool; use a private
             // runtime on another thread, and FORCE to end the connections the test's pool still holds.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .ok()?;
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
                 rt.block_on(async move {
                     let admin = PgPool::connect(&admin_url).await.ok()?;
-                    sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .execute(&admin)
-                    .await
-                    .ok()?;
+                    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                        .execute(&admin)
+                        .await
+                        .ok()?;
                     admin.close().await;
                     Some(())
                 })
@@ -358,18 +322,12 @@ pub mod testing {
     mod tests {
         #[test]
         fn replaces_database_name() {
-            assert_eq!(
-                super::replace_db_name("postgres://u@h:5432/test", "x"),
-                "postgres://u@h:5432/x"
-            );
+            assert_eq!(super::replace_db_name("postgres://u@h:5432/test", "x"), "postgres://u@h:5432/x");
             assert_eq!(
                 super::replace_db_name("postgres://u@h/test?sslmode=disable", "x"),
                 "postgres://u@h/x?sslmode=disable"
             );
-            assert_eq!(
-                super::replace_db_name("postgres://u@h", "x"),
-                "postgres://u@h/x"
-            );
+            assert_eq!(super::replace_db_name("postgres://u@h", "x"), "postgres://u@h/x");
         }
     }
 }

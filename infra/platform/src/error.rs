@@ -50,31 +50,18 @@ pub struct ErrorBody {
 impl ApiError {
     /// An error with the given status and message; use the named constructors where one fits.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            id: None,
-            reason: None,
-            message: message.into(),
-            retry_after_secs: None,
-        }
+        Self { status, id: None, reason: None, message: message.into(), retry_after_secs: None }
     }
 
     /// 400: the request is malformed or violates a rule; `reason` says which.
     pub fn bad_request(reason: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "The request was malformed or contained invalid parameters",
-        )
-        .with_reason(reason)
+        Self::new(StatusCode::BAD_REQUEST, "The request was malformed or contained invalid parameters")
+            .with_reason(reason)
     }
 
     /// 401: no credential, or one we do not recognise.
     pub fn unauthorized(reason: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "The request could not be authorized",
-        )
-        .with_reason(reason)
+        Self::new(StatusCode::UNAUTHORIZED, "The request could not be authorized").with_reason(reason)
     }
 
     /// 403: the credential is valid but may not do this.
@@ -84,45 +71,28 @@ impl ApiError {
 
     /// 404: absent, or belonging to someone the caller may not know about.
     pub fn not_found(reason: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "The requested resource could not be found",
-        )
-        .with_reason(reason)
+        Self::new(StatusCode::NOT_FOUND, "The requested resource could not be found").with_reason(reason)
     }
 
     /// 406: understood, but carrying it out would break an invariant (removing a project's last owner).
     pub fn not_acceptable(reason: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::NOT_ACCEPTABLE,
-            "The request cannot be carried out",
-        )
-        .with_reason(reason)
+        Self::new(StatusCode::NOT_ACCEPTABLE, "The request cannot be carried out").with_reason(reason)
     }
 
     /// 409: the request conflicts with the current state (a stale revision, a taken name).
     pub fn conflict(reason: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::CONFLICT,
-            "The request could not be completed due to a conflict",
-        )
-        .with_reason(reason)
+        Self::new(StatusCode::CONFLICT, "The request could not be completed due to a conflict").with_reason(reason)
     }
 
     /// 413: the body is larger than this endpoint accepts.
     pub fn payload_too_large(reason: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "The request body is too large",
-        )
-        .with_reason(reason)
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large").with_reason(reason)
     }
 
     /// 429 with a `Retry-After` header.
     pub fn too_many_requests(retry_after_secs: u64) -> Self {
-        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests").with_reason(
-            format!("Rate limit exceeded; retry after {retry_after_secs} seconds."),
-        );
+        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests")
+            .with_reason(format!("Rate limit exceeded; retry after {retry_after_secs} seconds."));
         e.retry_after_secs = Some(retry_after_secs.max(1));
         e
     }
@@ -137,11 +107,7 @@ impl ApiError {
 
     /// 503: a dependency (usually the database) is unavailable.
     pub fn unavailable(reason: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The service is temporarily unavailable",
-        )
-        .with_reason(reason)
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable").with_reason(reason)
     }
 
     /// Attaches the specific reason.

@@ -10,8 +10,7 @@ use crate::db::Database;
 
 /// Registers both health routes; `ready` pings the [`Database`] in app data.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health/alive", web::get().to(alive))
-        .route("/health/ready", web::get().to(ready));
+    cfg.route("/health/alive", web::get().to(alive)).route("/health/ready", web::get().to(ready));
 }
 
 async fn alive() -> HttpResponse {
@@ -23,8 +22,7 @@ async fn ready(db: web::Data<Database>) -> HttpResponse {
         Ok(()) => HttpResponse::Ok().json(json!({"status": "ok"})),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed: database unreachable");
-            HttpResponse::ServiceUnavailable()
-                .json(json!({"errors": {"database": "the database is not reachable"}}))
+            HttpResponse::ServiceUnavailable().json(json!({"errors": {"database": "the database is not reachable"}}))
         }
     }
 }

@@ -17,28 +17,19 @@ pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
 
 /// JSON bodies up to `limit` bytes; malformed or oversized bodies answer in Ory's error shape.
 pub fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(limit)
-        .error_handler(|err, _req| {
-            let api = match &err {
-                JsonPayloadError::Overflow { limit }
-                | JsonPayloadError::OverflowKnownLength { limit, .. } => {
-                    ApiError::payload_too_large(format!(
-                        "The request body exceeds the limit of {limit} bytes."
-                    ))
-                }
-                JsonPayloadError::ContentType => ApiError::bad_request(
-                    "The request body must be JSON with Content-Type: application/json.",
-                ),
-                JsonPayloadError::Deserialize(e) => {
-                    ApiError::bad_request(format!("The request body is invalid: {e}"))
-                }
-                other => {
-                    ApiError::bad_request(format!("The request body could not be read: {other}"))
-                }
-            };
-            actix_web::error::InternalError::from_response(err, api.error_response()).into()
-        })
+    web::JsonConfig::default().limit(limit).error_handler(|err, _req| {
+        let api = match &err {
+            JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+                ApiError::payload_too_large(format!("The request body exceeds the limit of {limit} bytes."))
+            }
+            JsonPayloadError::ContentType => {
+                ApiError::bad_request("The request body must be JSON with Content-Type: application/json.")
+            }
+            JsonPayloadError::Deserialize(e) => ApiError::bad_request(format!("The request body is invalid: {e}")),
+            other => ApiError::bad_request(format!("The request body could not be read: {other}")),
+        };
+        actix_web::error::InternalError::from_response(err, api.error_response()).into()
+    })
 }
 
 /// Query strings that do not parse answer 400 in Ory's error shape.
@@ -59,8 +50,7 @@ pub fn path_config() -> web::PathConfig {
 
 /// The answer for routes that do not exist.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
-    ApiError::not_found(format!("No route matches {} {}.", req.method(), req.path()))
-        .error_response()
+    ApiError::not_found(format!("No route matches {} {}.", req.method(), req.path())).error_response()
 }
 
 #[cfg(test)]
@@ -71,21 +61,12 @@ mod tests {
 
     #[test]
     fn bearer_token_is_extracted_case_insensitively() {
-        let req = TestRequest::default()
-            .insert_header(("Authorization", "bearer abc"))
-            .to_http_request();
+        let req = TestRequest::default().insert_header(("Authorization", "bearer abc")).to_http_request();
         assert_eq!(bearer_token(&req), Some("abc"));
-        let req = TestRequest::default()
-            .insert_header(("Authorization", "Basic abc"))
-            .to_http_request();
+        let req = TestRequest::default().insert_header(("Authorization", "Basic abc")).to_http_request();
         assert_eq!(bearer_token(&req), None);
-        let req = TestRequest::default()
-            .insert_header(("Authorization", "Bearer "))
-            .to_http_request();
+        let req = TestRequest::default().insert_header(("Authorization", "Bearer ")).to_http_request();
         assert_eq!(bearer_token(&req), None);
-        assert_eq!(
-            bearer_token(&TestRequest::default().to_http_request()),
-            None
-        );
+        assert_eq!(bearer_token(&TestRequest::default().to_http_request()), None);
     }
 }

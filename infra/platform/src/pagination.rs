@@ -30,16 +30,12 @@ impl PageRequest {
             None => DEFAULT_PAGE_SIZE,
             Some(n) if (1..=i64::from(MAX_PAGE_SIZE)).contains(&n) => n as u32,
             Some(n) => {
-                return Err(ApiError::bad_request(format!(
-                    "page_size must be between 1 and {MAX_PAGE_SIZE}, got {n}"
-                )));
+                return Err(ApiError::bad_request(format!("page_size must be between 1 and {MAX_PAGE_SIZE}, got {n}")));
             }
         };
         let after = match page_token.filter(|t| !t.is_empty()) {
             None => None,
-            Some(t) => Some(
-                decode_token(t).ok_or_else(|| ApiError::bad_request("page_token is not valid"))?,
-            ),
+            Some(t) => Some(decode_token(t).ok_or_else(|| ApiError::bad_request("page_token is not valid"))?),
         };
         Ok(Self { size, after })
     }
@@ -61,11 +57,7 @@ fn decode_token(token: &str) -> Option<Uuid> {
 }
 
 /// Splits an over-fetched list into the page and the token of the next page, if any.
-pub fn split_page<T>(
-    mut items: Vec<T>,
-    req: &PageRequest,
-    id_of: impl Fn(&T) -> Uuid,
-) -> (Vec<T>, Option<String>) {
+pub fn split_page<T>(mut items: Vec<T>, req: &PageRequest, id_of: impl Fn(&T) -> Uuid) -> (Vec<T>, Option<String>) {
     if items.len() > req.size as usize {
         items.truncate(req.size as usize);
         let next = items.last().map(|i| encode_token(id_of(i)));
@@ -83,13 +75,7 @@ mod tests {
     fn tokens_round_trip_and_bad_input_is_rejected() {
         let id = Uuid::now_v7();
         let req = PageRequest::parse(Some(10), Some(&encode_token(id))).unwrap();
-        assert_eq!(
-            req,
-            PageRequest {
-                size: 10,
-                after: Some(id)
-            }
-        );
+        assert_eq!(req, PageRequest { size: 10, after: Some(id) });
         assert!(PageRequest::parse(Some(0), None).is_err());
         assert!(PageRequest::parse(Some(1001), None).is_err());
         assert!(PageRequest::parse(None, Some("!!!")).is_err());
@@ -98,10 +84,7 @@ mod tests {
 
     #[test]
     fn split_page_reports_next_token_only_when_more_remain() {
-        let req = PageRequest {
-            size: 2,
-            after: None,
-        };
+        let req = PageRequest { size: 2, after: None };
         let ids: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
         let (page, next) = split_page(ids.clone(), &req, |u| *u);
         assert_eq!(page, ids[..2]);

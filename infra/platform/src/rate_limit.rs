@@ -28,17 +28,12 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
         let burst = NonZeroU32::new(config.burst).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::per_second(rate).allow_burst(burst);
         let clock = DefaultClock::default();
-        Self {
-            limiter: RateLimiter::dashmap_with_clock(quota, clock.clone()),
-            clock,
-        }
+        Self { limiter: RateLimiter::dashmap_with_clock(quota, clock.clone()), clock }
     }
 
     /// Takes one token for `key`, or says how long to wait for one.
     pub fn check(&self, key: &K) -> Result<(), Duration> {
-        self.limiter
-            .check_key(key)
-            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+        self.limiter.check_key(key).map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 
     /// Forgets keys whose buckets are full again, bounding memory; call periodically.
@@ -59,22 +54,13 @@ mod tests {
 
     #[test]
     fn burst_then_reject_with_wait_per_key() {
-        let limiter = KeyedLimiter::new(RateLimitConfig {
-            requests_per_second: 1,
-            burst: 3,
-        });
+        let limiter = KeyedLimiter::new(RateLimitConfig { requests_per_second: 1, burst: 3 });
         for _ in 0..3 {
             assert!(limiter.check(&"a").is_ok());
         }
         let wait = limiter.check(&"a").unwrap_err();
-        assert!(
-            wait > Duration::ZERO && wait <= Duration::from_secs(1),
-            "{wait:?}"
-        );
-        assert!(
-            limiter.check(&"b").is_ok(),
-            "another key has its own bucket"
-        );
+        assert!(wait > Duration::ZERO && wait <= Duration::from_secs(1), "{wait:?}");
+        assert!(limiter.check(&"b").is_ok(), "another key has its own bucket");
         assert_eq!(retry_after_secs(Duration::from_millis(300)), 1);
         assert_eq!(retry_after_secs(Duration::from_secs(2)), 2);
     }

@@ -14,12 +14,8 @@ pub const TOKEN_RANDOM_LEN: usize = 40;
 
 /// A fresh token: `prefix` followed by random base62 characters from the OS generator.
 pub fn generate_token(prefix: &str) -> String {
-    let random: String = rand::rngs::OsRng
-        .unwrap_err()
-        .sample_iter(&Alphanumeric)
-        .take(TOKEN_RANDOM_LEN)
-        .map(char::from)
-        .collect();
+    let random: String =
+        rand::rngs::OsRng.unwrap_err().sample_iter(&Alphanumeric).take(TOKEN_RANDOM_LEN).map(char::from).collect();
     format!("{prefix}{random}")
 }
 
@@ -55,19 +51,12 @@ mod tests {
         assert!(a.starts_with("ory_pat_"));
         assert_eq!(a.len(), "ory_pat_".len() + TOKEN_RANDOM_LEN);
         assert_ne!(a, b);
-        assert!(
-            a["ory_pat_".len()..]
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric())
-        );
+        assert!(a["ory_pat_".len()..].chars().all(|c| c.is_ascii_alphanumeric()));
     }
 
     #[test]
     fn hashing_is_stable_and_comparison_exact() {
-        assert_eq!(
-            hash_secret("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(hash_secret("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert!(constant_time_eq(b"same", b"same"));
         assert!(!constant_time_eq(b"same", b"Same"));
         assert!(!constant_time_eq(b"short", b"shorter"));

@@ -18,15 +18,8 @@ pub async fn list_workspace_api_keys(
     state: Data<ApiState>,
     path: Path<WorkspaceId>,
 ) -> Result<Json<Vec<WorkspaceApiKey>>, ApiError> {
-    let keys = state
-        .control_plane
-        .workspace_key_list(&caller.0, path.into_inner())
-        .await?;
-    Ok(Json(
-        keys.into_iter()
-            .map(|k| WorkspaceApiKey::new(k, None))
-            .collect(),
-    ))
+    let keys = state.control_plane.workspace_key_list(&caller.0, path.into_inner()).await?;
+    Ok(Json(keys.into_iter().map(|k| WorkspaceApiKey::new(k, None)).collect()))
 }
 
 /// Create a workspace API key; its value is in this response only.
@@ -40,10 +33,8 @@ pub async fn create_workspace_api_key(
     path: Path<WorkspaceId>,
     body: Json<CreateApiKeyBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let created = state
-        .control_plane
-        .workspace_key_create(&caller.0, path.into_inner(), &body.name, body.expires_at)
-        .await?;
+    let created =
+        state.control_plane.workspace_key_create(&caller.0, path.into_inner(), &body.name, body.expires_at).await?;
     Ok(HttpResponse::Created().json(WorkspaceApiKey::new(created.key, Some(created.secret))))
 }
 
@@ -58,10 +49,7 @@ pub async fn delete_workspace_api_key(
     path: Path<(WorkspaceId, ApiKeyId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (workspace, key) = path.into_inner();
-    state
-        .control_plane
-        .workspace_key_delete(&caller.0, workspace, key)
-        .await?;
+    state.control_plane.workspace_key_delete(&caller.0, workspace, key).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -76,15 +64,8 @@ pub async fn list_project_api_keys(
     path: Path<ProjectId>,
 ) -> Result<Json<Vec<ProjectApiKey>>, ApiError> {
     let project = path.into_inner();
-    let keys = state
-        .control_plane
-        .project_key_list(&caller.0, project)
-        .await?;
-    Ok(Json(
-        keys.into_iter()
-            .map(|k| ProjectApiKey::new(k, project, None))
-            .collect(),
-    ))
+    let keys = state.control_plane.project_key_list(&caller.0, project).await?;
+    Ok(Json(keys.into_iter().map(|k| ProjectApiKey::new(k, project, None)).collect()))
 }
 
 /// Create a project API key; its value is in this response only.
@@ -99,15 +80,8 @@ pub async fn create_project_api_key(
     body: Json<CreateApiKeyBody>,
 ) -> Result<HttpResponse, ApiError> {
     let project = path.into_inner();
-    let created = state
-        .control_plane
-        .project_key_create(&caller.0, project, &body.name, body.expires_at)
-        .await?;
-    Ok(HttpResponse::Created().json(ProjectApiKey::new(
-        created.key,
-        project,
-        Some(created.secret),
-    )))
+    let created = state.control_plane.project_key_create(&caller.0, project, &body.name, body.expires_at).await?;
+    Ok(HttpResponse::Created().json(ProjectApiKey::new(created.key, project, Some(created.secret))))
 }
 
 /// Delete a project API key.
@@ -121,9 +95,6 @@ pub async fn delete_project_api_key(
     path: Path<(ProjectId, ApiKeyId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (project, key) = path.into_inner();
-    state
-        .control_plane
-        .project_key_delete(&caller.0, project, key)
-        .await?;
+    state.control_plane.project_key_delete(&caller.0, project, key).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -19,10 +19,7 @@ pub async fn get_project_members(
     state: Data<ApiState>,
     path: Path<ProjectId>,
 ) -> Result<Json<Vec<ProjectMember>>, ApiError> {
-    let members = state
-        .control_plane
-        .project_members(&caller.0, path.into_inner())
-        .await?;
+    let members = state.control_plane.project_members(&caller.0, path.into_inner()).await?;
     Ok(Json(members.into_iter().map(ProjectMember::from).collect()))
 }
 
@@ -37,19 +34,10 @@ pub async fn add_project_member(
     path: Path<ProjectId>,
     body: Json<AddProjectMemberBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let role: Role = body
-        .role
-        .parse()
-        .map_err(|e| ApiError::bad_request(format!("role: {e}")))?;
+    let role: Role = body.role.parse().map_err(|e| ApiError::bad_request(format!("role: {e}")))?;
     let member = state
         .control_plane
-        .project_member_add(
-            &caller.0,
-            path.into_inner(),
-            &body.email,
-            body.name.as_deref(),
-            role,
-        )
+        .project_member_add(&caller.0, path.into_inner(), &body.email, body.name.as_deref(), role)
         .await?;
     Ok(HttpResponse::Created().json(ProjectMember::from(member)))
 }
@@ -65,9 +53,6 @@ pub async fn remove_project_member(
     path: Path<(ProjectId, AccountId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (project, member) = path.into_inner();
-    state
-        .control_plane
-        .project_member_remove(&caller.0, project, member)
-        .await?;
+    state.control_plane.project_member_remove(&caller.0, project, member).await?;
     Ok(HttpResponse::NoContent().finish())
 }

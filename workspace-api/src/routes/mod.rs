@@ -16,80 +16,26 @@ use utoipa::IntoParams;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/workspaces", web::get().to(workspaces::list_workspaces))
         .route("/workspaces", web::post().to(workspaces::create_workspace))
-        .route(
-            "/workspaces/{workspace}",
-            web::get().to(workspaces::get_workspace),
-        )
-        .route(
-            "/workspaces/{workspace}",
-            web::put().to(workspaces::update_workspace),
-        )
-        .route(
-            "/workspaces/{workspace}/projects",
-            web::get().to(workspaces::list_workspace_projects),
-        )
-        .route(
-            "/workspaces/{workspace}/tokens",
-            web::get().to(api_keys::list_workspace_api_keys),
-        )
-        .route(
-            "/workspaces/{workspace}/tokens",
-            web::post().to(api_keys::create_workspace_api_key),
-        )
-        .route(
-            "/workspaces/{workspace}/tokens/{token_id}",
-            web::delete().to(api_keys::delete_workspace_api_key),
-        )
+        .route("/workspaces/{workspace}", web::get().to(workspaces::get_workspace))
+        .route("/workspaces/{workspace}", web::put().to(workspaces::update_workspace))
+        .route("/workspaces/{workspace}/projects", web::get().to(workspaces::list_workspace_projects))
+        .route("/workspaces/{workspace}/tokens", web::get().to(api_keys::list_workspace_api_keys))
+        .route("/workspaces/{workspace}/tokens", web::post().to(api_keys::create_workspace_api_key))
+        .route("/workspaces/{workspace}/tokens/{token_id}", web::delete().to(api_keys::delete_workspace_api_key))
         .route("/projects", web::get().to(projects::list_projects))
         .route("/projects", web::post().to(projects::create_project))
-        .route(
-            "/projects/{project_id}",
-            web::get().to(projects::get_project),
-        )
-        .route(
-            "/projects/{project_id}",
-            web::put().to(projects::set_project),
-        )
-        .route(
-            "/projects/{project_id}",
-            web::patch().to(projects::patch_project),
-        )
-        .route(
-            "/projects/{project_id}",
-            web::delete().to(projects::purge_project),
-        )
-        .route(
-            "/projects/{project_id}/revision/{revision_id}",
-            web::patch().to(projects::patch_project_with_revision),
-        )
-        .route(
-            "/projects/{project_id}/revisions",
-            web::get().to(projects::list_project_revisions),
-        )
-        .route(
-            "/projects/{project}/tokens",
-            web::get().to(api_keys::list_project_api_keys),
-        )
-        .route(
-            "/projects/{project}/tokens",
-            web::post().to(api_keys::create_project_api_key),
-        )
-        .route(
-            "/projects/{project}/tokens/{token_id}",
-            web::delete().to(api_keys::delete_project_api_key),
-        )
-        .route(
-            "/projects/{project}/members",
-            web::get().to(members::get_project_members),
-        )
-        .route(
-            "/projects/{project}/members",
-            web::post().to(members::add_project_member),
-        )
-        .route(
-            "/projects/{project}/members/{member}",
-            web::delete().to(members::remove_project_member),
-        )
+        .route("/projects/{project_id}", web::get().to(projects::get_project))
+        .route("/projects/{project_id}", web::put().to(projects::set_project))
+        .route("/projects/{project_id}", web::patch().to(projects::patch_project))
+        .route("/projects/{project_id}", web::delete().to(projects::purge_project))
+        .route("/projects/{project_id}/revision/{revision_id}", web::patch().to(projects::patch_project_with_revision))
+        .route("/projects/{project_id}/revisions", web::get().to(projects::list_project_revisions))
+        .route("/projects/{project}/tokens", web::get().to(api_keys::list_project_api_keys))
+        .route("/projects/{project}/tokens", web::post().to(api_keys::create_project_api_key))
+        .route("/projects/{project}/tokens/{token_id}", web::delete().to(api_keys::delete_project_api_key))
+        .route("/projects/{project}/members", web::get().to(members::get_project_members))
+        .route("/projects/{project}/members", web::post().to(members::add_project_member))
+        .route("/projects/{project}/members/{member}", web::delete().to(members::remove_project_member))
         .route("/regions", web::get().to(regions::list_regions));
 }
 

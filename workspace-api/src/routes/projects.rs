@@ -12,9 +12,7 @@ use tessera_platform::pagination::{MAX_PAGE_SIZE, split_page};
 use super::PageQuery;
 use crate::auth::Caller;
 use crate::state::ApiState;
-use crate::wire::{
-    CreateProjectBody, Project, ProjectMetadata, Revision, SuccessfulProjectUpdate, Warning,
-};
+use crate::wire::{CreateProjectBody, Project, ProjectMetadata, Revision, SuccessfulProjectUpdate, Warning};
 
 fn project_json(state: &ApiState, p: ProjectWithSettings) -> Project {
     let hosts = state.control_plane.project_hosts(&p.project.slug);
@@ -46,10 +44,7 @@ pub async fn list_projects(
     if let Some(token) = next {
         resp.insert_header((
             header::LINK,
-            format!(
-                "</projects?page_size={}&page_token={token}>; rel=\"next\"",
-                page.size
-            ),
+            format!("</projects?page_size={}&page_token={token}>; rel=\"next\"", page.size),
         ));
     }
     Ok(resp.json(body))
@@ -65,10 +60,8 @@ pub async fn create_project(
     body: Json<CreateProjectBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let environment: Environment = body
-        .environment
-        .parse()
-        .map_err(|e| ApiError::bad_request(format!("environment: {e}")))?;
+    let environment: Environment =
+        body.environment.parse().map_err(|e| ApiError::bad_request(format!("environment: {e}")))?;
     let (project, _warnings) = state
         .control_plane
         .project_create(
@@ -94,10 +87,7 @@ pub async fn get_project(
     state: Data<ApiState>,
     path: Path<ProjectId>,
 ) -> Result<Json<Project>, ApiError> {
-    let p = state
-        .control_plane
-        .project_get(&caller.0, path.into_inner())
-        .await?;
+    let p = state.control_plane.project_get(&caller.0, path.into_inner()).await?;
     Ok(Json(project_json(&state, p)))
 }
 
@@ -108,10 +98,7 @@ async fn update(
     update: ProjectUpdate,
     expected: Option<RevisionId>,
 ) -> Result<Json<SuccessfulProjectUpdate>, ApiError> {
-    let (project, warnings) = state
-        .control_plane
-        .project_update(&caller.0, id, update, expected)
-        .await?;
+    let (project, warnings) = state.control_plane.project_update(&caller.0, id, update, expected).await?;
     Ok(Json(SuccessfulProjectUpdate {
         project: project_json(state, project),
         warnings: warnings.into_iter().map(Warning::from).collect(),
@@ -130,14 +117,7 @@ pub async fn set_project(
     path: Path<ProjectId>,
     body: Json<Value>,
 ) -> Result<Json<SuccessfulProjectUpdate>, ApiError> {
-    update(
-        caller,
-        &state,
-        path.into_inner(),
-        ProjectUpdate::Replace(body.into_inner()),
-        None,
-    )
-    .await
+    update(caller, &state, path.into_inner(), ProjectUpdate::Replace(body.into_inner()), None).await
 }
 
 /// Apply a JSON Patch to a project's configuration; makes a new revision.
@@ -152,14 +132,7 @@ pub async fn patch_project(
     path: Path<ProjectId>,
     body: Json<Value>,
 ) -> Result<Json<SuccessfulProjectUpdate>, ApiError> {
-    update(
-        caller,
-        &state,
-        path.into_inner(),
-        ProjectUpdate::Patch(body.into_inner()),
-        None,
-    )
-    .await
+    update(caller, &state, path.into_inner(), ProjectUpdate::Patch(body.into_inner()), None).await
 }
 
 /// Apply a JSON Patch only if `revision_id` is still the current revision (409 otherwise).
@@ -175,14 +148,7 @@ pub async fn patch_project_with_revision(
     body: Json<Value>,
 ) -> Result<Json<SuccessfulProjectUpdate>, ApiError> {
     let (id, revision) = path.into_inner();
-    update(
-        caller,
-        &state,
-        id,
-        ProjectUpdate::Patch(body.into_inner()),
-        Some(revision),
-    )
-    .await
+    update(caller, &state, id, ProjectUpdate::Patch(body.into_inner()), Some(revision)).await
 }
 
 /// Purge a project irrecoverably.
@@ -195,10 +161,7 @@ pub async fn purge_project(
     state: Data<ApiState>,
     path: Path<ProjectId>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .control_plane
-        .project_purge(&caller.0, path.into_inner())
-        .await?;
+    state.control_plane.project_purge(&caller.0, path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -212,9 +175,6 @@ pub async fn list_project_revisions(
     state: Data<ApiState>,
     path: Path<ProjectId>,
 ) -> Result<Json<Vec<Revision>>, ApiError> {
-    let revisions = state
-        .control_plane
-        .project_revisions(&caller.0, path.into_inner())
-        .await?;
+    let revisions = state.control_plane.project_revisions(&caller.0, path.into_inner()).await?;
     Ok(Json(revisions.into_iter().map(Revision::from).collect()))
 }

@@ -10,20 +10,13 @@ use crate::wire::Region;
 #[utoipa::path(get, path = "/regions", tag = "region", operation_id = "listRegions",
     responses((status = 200, body = Vec<Region>), (status = 401, body = ErrorEnvelope)),
     security(("bearer" = [])))]
-pub async fn list_regions(
-    caller: Caller,
-    state: Data<ApiState>,
-) -> Result<Json<Vec<Region>>, ApiError> {
+pub async fn list_regions(caller: Caller, state: Data<ApiState>) -> Result<Json<Vec<Region>>, ApiError> {
     let cp = &state.control_plane;
     let default = &cp.settings().default_region;
     Ok(Json(
         cp.regions(&caller.0)
             .into_iter()
-            .map(|r| Region {
-                default: &r.name == default,
-                name: r.name,
-                url: r.url,
-            })
+            .map(|r| Region { default: &r.name == default, name: r.name, url: r.url })
             .collect(),
     ))
 }

@@ -10,8 +10,7 @@ use super::PageQuery;
 use crate::auth::Caller;
 use crate::state::ApiState;
 use crate::wire::{
-    CreateWorkspaceBody, ListWorkspaceProjects, ListWorkspaces, ProjectMetadata,
-    UpdateWorkspaceBody, Workspace,
+    CreateWorkspaceBody, ListWorkspaceProjects, ListWorkspaces, ProjectMetadata, UpdateWorkspaceBody, Workspace,
 };
 
 /// List the workspaces the key can see.
@@ -42,10 +41,7 @@ pub async fn create_workspace(
     state: Data<ApiState>,
     body: Json<CreateWorkspaceBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let w = state
-        .control_plane
-        .workspace_create(&caller.0, &body.name)
-        .await?;
+    let w = state.control_plane.workspace_create(&caller.0, &body.name).await?;
     Ok(HttpResponse::Created().json(Workspace::from(w)))
 }
 
@@ -59,10 +55,7 @@ pub async fn get_workspace(
     state: Data<ApiState>,
     path: Path<WorkspaceId>,
 ) -> Result<Json<Workspace>, ApiError> {
-    let w = state
-        .control_plane
-        .workspace_get(&caller.0, path.into_inner())
-        .await?;
+    let w = state.control_plane.workspace_get(&caller.0, path.into_inner()).await?;
     Ok(Json(w.into()))
 }
 
@@ -81,15 +74,9 @@ pub async fn update_workspace(
     let policy = body
         .access_policy
         .as_deref()
-        .map(|p| {
-            p.parse::<AccessPolicy>()
-                .map_err(|e| ApiError::bad_request(format!("access_policy: {e}")))
-        })
+        .map(|p| p.parse::<AccessPolicy>().map_err(|e| ApiError::bad_request(format!("access_policy: {e}"))))
         .transpose()?;
-    let w = state
-        .control_plane
-        .workspace_update(&caller.0, path.into_inner(), &body.name, policy)
-        .await?;
+    let w = state.control_plane.workspace_update(&caller.0, path.into_inner(), &body.name, policy).await?;
     Ok(Json(w.into()))
 }
 
@@ -106,9 +93,7 @@ pub async fn list_workspace_projects(
 ) -> Result<Json<ListWorkspaceProjects>, ApiError> {
     let page = query.page(None)?;
     let cp = &state.control_plane;
-    let items = cp
-        .workspace_projects(&caller.0, path.into_inner(), &page)
-        .await?;
+    let items = cp.workspace_projects(&caller.0, path.into_inner(), &page).await?;
     let (items, next) = split_page(items, &page, |p| p.id.0);
     Ok(Json(ListWorkspaceProjects {
         projects: items
