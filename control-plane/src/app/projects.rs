@@ -104,6 +104,19 @@ impl ControlPlane {
         self.project_for(actor, id, ProjectAction::Configure).await
     }
 
+    /// Resolves a `{project}` path segment, which Ory's API lets be an id or a slug.
+    pub async fn project_ref(&self, reference: &str) -> Result<ProjectId> {
+        if let Ok(id) = reference.parse::<ProjectId>() {
+            return Ok(id);
+        }
+        let not_found =
+            || Error::NotFound(format!("Project {reference} does not exist or you do not have access to it."));
+        if !slug::is_valid(reference) {
+            return Err(not_found());
+        }
+        self.store.project_id_by_slug(reference).await?.ok_or_else(not_found)
+    }
+
     /// Loads a project and checks the caller may do `action` on it; absent and out of scope look the same.
     pub(super) async fn project_for(
         &self,

@@ -262,6 +262,17 @@ impl Store {
         Ok(purged)
     }
 
+    /// The id of the live project with this slug.
+    pub async fn project_id_by_slug(&self, slug: &str) -> Result<Option<ProjectId>, StoreError> {
+        let id: Option<ProjectId> = on_db!(&self.db, pool => {
+            sqlx::query_scalar("SELECT id FROM projects WHERE slug = $1 AND state <> 'deleted'")
+                .bind(slug)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(id)
+    }
+
     /// Whether a slug is taken, including by purged projects.
     pub async fn project_slug_taken(&self, slug: &str) -> Result<bool, StoreError> {
         let n: i64 = on_db!(&self.db, pool => {

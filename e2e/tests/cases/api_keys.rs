@@ -75,3 +75,24 @@ async fn expired_keys_do_not_authenticate() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn project_routes_accept_the_slug() {
+    on_each_backend(|stack, _| async move {
+        let api = Api::new(&stack);
+        let t = tenant(&api, &stack.operator_key, "Acme").await;
+        let project = api.get(&format!("/projects/{}", t.project_id), &t.workspace_key).await;
+        let slug = expect(&project, 200)["slug"].as_str().unwrap().to_owned();
+        let by_slug = api.get(&format!("/projects/{slug}/tokens"), &t.workspace_key).await;
+        let by_id = api.get(&format!("/projects/{}/tokens", t.project_id), &t.workspace_key).await;
+        assert_eq!(expect(&by_slug, 200), expect(&by_id, 200));
+        assert_eq!(api.get(&format!("/projects/{slug}/members"), &t.project_key).await.status, 200);
+        // Another workspace's slug is as absent as an unknown one.
+        let other = tenant(&api, &stack.operator_key, "Other").await;
+        expect_error(&api.get(&format!("/projects/{slug}/tokens"), &other.workspace_key).await, 404);
+        expect_error(&api.get("/projects/no-such-slug/tokens", &t.workspace_key).await, 404);
+        expect_error(&api.get("/projects/NOT%20A%20SLUG/tokens", &t.workspace_key).await, 404);
+        stack
+    })
+    .await;
+}

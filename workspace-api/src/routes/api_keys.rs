@@ -2,7 +2,7 @@ use actix_web::HttpResponse;
 use actix_web::web::{Data, Json, Path};
 use tessera_platform::ApiError;
 use tessera_platform::error::ErrorEnvelope;
-use tessera_platform::ids::{ApiKeyId, ProjectId, WorkspaceId};
+use tessera_platform::ids::{ApiKeyId, WorkspaceId};
 
 use crate::auth::Caller;
 use crate::state::ApiState;
@@ -55,46 +55,47 @@ pub async fn delete_workspace_api_key(
 
 /// List a project's API keys (without their values).
 #[utoipa::path(get, path = "/projects/{project}/tokens", tag = "project", operation_id = "listProjectApiKeys",
-    params(("project" = ProjectId, Path, description = "The project's id")),
+    params(("project" = String, Path, description = "The project's id or slug")),
     responses((status = 200, body = Vec<ProjectApiKey>), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
     security(("bearer" = [])))]
 pub async fn list_project_api_keys(
     caller: Caller,
     state: Data<ApiState>,
-    path: Path<ProjectId>,
+    path: Path<String>,
 ) -> Result<Json<Vec<ProjectApiKey>>, ApiError> {
-    let project = path.into_inner();
+    let project = state.control_plane.project_ref(&path.into_inner()).await?;
     let keys = state.control_plane.project_key_list(&caller.0, project).await?;
     Ok(Json(keys.into_iter().map(|k| ProjectApiKey::new(k, project, None)).collect()))
 }
 
 /// Create a project API key; its value is in this response only.
 #[utoipa::path(post, path = "/projects/{project}/tokens", tag = "project", operation_id = "createProjectApiKey", request_body = CreateApiKeyBody,
-    params(("project" = ProjectId, Path, description = "The project's id")),
+    params(("project" = String, Path, description = "The project's id or slug")),
     responses((status = 201, body = ProjectApiKey), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
     security(("bearer" = [])))]
 pub async fn create_project_api_key(
     caller: Caller,
     state: Data<ApiState>,
-    path: Path<ProjectId>,
+    path: Path<String>,
     body: Json<CreateApiKeyBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let project = path.into_inner();
+    let project = state.control_plane.project_ref(&path.into_inner()).await?;
     let created = state.control_plane.project_key_create(&caller.0, project, &body.name, body.expires_at).await?;
     Ok(HttpResponse::Created().json(ProjectApiKey::new(created.key, project, Some(created.secret))))
 }
 
 /// Delete a project API key.
 #[utoipa::path(delete, path = "/projects/{project}/tokens/{token_id}", tag = "project", operation_id = "deleteProjectApiKey",
-    params(("project" = ProjectId, Path, description = "The project's id"), ("token_id" = ApiKeyId, Path, description = "The key's id")),
+    params(("project" = String, Path, description = "The project's id or slug"), ("token_id" = ApiKeyId, Path, description = "The key's id")),
     responses((status = 204), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
     security(("bearer" = [])))]
 pub async fn delete_project_api_key(
     caller: Caller,
     state: Data<ApiState>,
-    path: Path<(ProjectId, ApiKeyId)>,
+    path: Path<(String, ApiKeyId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (project, key) = path.into_inner();
+    let project = state.control_plane.project_ref(&project).await?;
     state.control_plane.project_key_delete(&caller.0, project, key).await?;
     Ok(HttpResponse::NoContent().finish())
 }
