@@ -102,3 +102,13 @@ def new_project(tenant) -> Callable[..., ory_client.Project]:
 def project(new_project) -> ory_client.Project:
     """A fresh project (dev, default region) in this test's workspace."""
     return new_project()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say how often the suite had to wait out the server's rate limit."""
+    import sdk_helpers
+
+    if sdk_helpers.rate_limit_retries:
+        terminalreporter.write_line(
+            f"rate limit: {sdk_helpers.rate_limit_retries} request(s) answered 429 and were retried after Retry-After"
+        )

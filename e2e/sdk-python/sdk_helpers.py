@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -49,7 +49,39 @@ class Clients:
     workspace: ory_client.WorkspaceApi
 
 
-def make_clients(url: str, key: Optional[str]) -> Clients:
+# The control plane rate-limits per API key and, more strictly, per address for requests without a
+# valid key (so that guessing keys is slow). The suite is a fast client: like any polite client it
+# waits out a 429 for the time Retry-After says and tries again, a bounded number of times.
+MAX_RATE_LIMIT_RETRIES = 20
+rate_limit_retries = 0
+
+
+def _retry_after_seconds(value: Optional[str]) -> float:
+    try:
+        return min(max(float(value), 0.1), 5.0)
+    except (TypeError, ValueError):
+        return 1.0
+
+
+def _wait_out_rate_limits(rest_client) -> None:
+    """Wrap the SDK's REST client so that a 429 is retried after Retry-After."""
+    send = rest_client.request
+
+    def request(method, url, headers=None, body=None, post_params=None, _request_timeout=None):
+        global rate_limit_retries
+        for attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
+            response = send(method, url, headers=headers, body=body, post_params=post_params, _request_timeout=_request_timeout)
+            if response.status != 429 or attempt == MAX_RATE_LIMIT_RETRIES:
+                return response
+            response.read()
+            rate_limit_retries += 1
+            time.sleep(_retry_after_seconds(response.getheader("retry-after")))
+        raise AssertionError("unreachable")
+
+    rest_client.request = request
+
+
+def make_clients(url: str, key: Optional[str], wait_out_rate_limits: bool = True) -> Clients:
     """SDK clients for `url`; `key=None` sends no Authorization header at all."""
     configuration = ory_client.Configuration(
         host=url,
@@ -57,8 +89,13 @@ def make_clients(url: str, key: Optional[str]) -> Clients:
         # Project and workspace operations are pinned to https://api.console.ory.sh in the
         # spec; this makes the SDK send them to `host` instead.
         ignore_operation_servers=True,
+        # urllib3, under the SDK, already waits out a 429 with Retry-After on GET/PUT/DELETE (3 times)
+        # unless told otherwise; retries=0 turns that off where a test wants to see the 429 itself.
+        retries=None if wait_out_rate_limits else 0,
     )
     api_client = ory_client.ApiClient(configuration)
+    if wait_out_rate_limits:
+        _wait_out_rate_limits(api_client.rest_client)
     return Clients(
         key=key,
         api_client=api_client,
@@ -106,12 +143,20 @@ def raw_request(url: str, method: str, path: str, key: Optional[str] = None, bod
         headers["Content-Type"] = "application/json"
     if key is not None:
         headers["Authorization"] = f"Bearer {key}"
-    request = urllib.request.Request(url + path, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return RawResponse(response.status, dict(response.headers), response.read())
-    except urllib.error.HTTPError as error:
-        return RawResponse(error.code, dict(error.headers), error.read())
+    global rate_limit_retries
+    for attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
+        request = urllib.request.Request(url + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return RawResponse(response.status, dict(response.headers), response.read())
+        except urllib.error.HTTPError as error:
+            answer = RawResponse(error.code, dict(error.headers), error.read())
+        if answer.status != 429 or attempt == MAX_RATE_LIMIT_RETRIES:
+            return answer
+        rate_limit_retries += 1
+        retry_after = next((v for k, v in answer.headers.items() if k.lower() == "retry-after"), None)
+        time.sleep(_retry_after_seconds(retry_after))
+    raise AssertionError("unreachable")
 
 
 # --------------------------------------------------------------------------- assertions

@@ -76,12 +76,22 @@ def test_get_project_matches_create(tenant, project):
     assert fetched.to_dict() == project.to_dict()
 
 
-def test_project_key_gets_its_project(dev, clients_for):
-    """The seeded project API key reads its own project."""
+def test_project_key_gets_and_lists_only_its_project(dev, clients_for):
+    """The seeded project API key reads its own project, and list_projects shows only that one."""
     clients = clients_for(dev["project"]["api_key"])
     project = clients.project.get_project(dev["project"]["id"])
     assert isinstance(project, ory_client.Project)
     assert project.slug == dev["project"]["slug"]
+    assert [str(p.id) for p in clients.project.list_projects()] == [dev["project"]["id"]]
+
+
+def test_operator_sees_every_workspace_and_project(operator, tenant, project):
+    """The operator key reads any workspace and project, and lists projects of all workspaces."""
+    assert str(operator.workspace.get_workspace(tenant.workspace_id).id) == tenant.workspace_id
+    assert operator.project.get_project(str(project.id)).id == project.id
+    assert str(project.id) in {str(p.id) for p in operator.project.list_projects()}
+    listing = operator.workspace.list_workspace_projects(tenant.workspace_id)
+    assert [str(p.id) for p in listing.projects] == [str(project.id)]
 
 
 def test_set_project_replaces_settings_and_makes_a_new_revision(tenant, project):
@@ -158,6 +168,29 @@ def test_patch_project_add_replace_remove(tenant, project):
     assert "issuer" not in after_remove["selfservice"]["methods"]["totp"]["config"]
     assert after_remove["selfservice"]["allowed_return_urls"] == original_urls + ["https://b.example.com/"]
     assert after_remove["session"]["lifespan"] == "12h"
+
+
+def test_patch_project_copy_move_and_test(tenant, project):
+    """patch_project applies copy, move and a passing test operation."""
+    pid = str(project.id)
+    flows = f"{IDENTITY}/selfservice/flows"
+    result = tenant.project.patch_project(
+        pid,
+        [
+            ory_client.JsonPatch(op="test", path=f"{IDENTITY}/session/lifespan", value=project.services.identity.config["session"]["lifespan"]),
+            ory_client.JsonPatch(op="replace", path=f"{flows}/login/lifespan", value="2h"),
+            ory_client.JsonPatch(op="copy", var_from=f"{flows}/login/lifespan", path=f"{flows}/registration/lifespan"),
+            ory_client.JsonPatch(op="add", path=f"{IDENTITY}/selfservice/methods/totp/config/issuer", value="Moved"),
+            ory_client.JsonPatch(op="move", var_from=f"{IDENTITY}/selfservice/methods/totp/config/issuer", path="/name"),
+        ],
+    )
+    assert isinstance(result, ory_client.SuccessfulProjectUpdate)
+    fetched = tenant.project.get_project(pid)
+    config = fetched.services.identity.config
+    assert config["selfservice"]["flows"]["login"]["lifespan"] == "2h"
+    assert config["selfservice"]["flows"]["registration"]["lifespan"] == "2h"
+    assert "issuer" not in config["selfservice"]["methods"]["totp"]["config"]
+    assert fetched.name == "Moved"
 
 
 def test_patch_project_permission_and_oauth2_services(tenant, project):
