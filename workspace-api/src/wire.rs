@@ -226,14 +226,13 @@ pub struct CreateApiKeyBody {
     pub expires_at: Option<OffsetDateTime>,
 }
 
-/// A workspace API key; `value` only in the answer that creates it.
+/// What every API key shows; `value` only in the answer that creates it.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(as = workspaceApiKey)]
-pub struct WorkspaceApiKey {
+#[schema(as = apiKeyFields)]
+pub struct ApiKeyFields {
     pub id: ApiKeyId,
     pub name: String,
     pub owner_id: AccountId,
-    pub workspace_id: WorkspaceId,
     pub last_characters: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
@@ -248,40 +247,12 @@ pub struct WorkspaceApiKey {
     pub updated_at: OffsetDateTime,
 }
 
-/// A project API key; `value` only in the answer that creates it.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = projectApiKey)]
-pub struct ProjectApiKey {
-    pub id: ApiKeyId,
-    pub name: String,
-    pub owner_id: AccountId,
-    pub project_id: ProjectId,
-    pub last_characters: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    #[serde(with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub expires_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: OffsetDateTime,
-}
-
-impl WorkspaceApiKey {
-    /// Converts a key of workspace scope, with its secret when just created.
-    pub fn new(k: m::ApiKey, value: Option<String>) -> Self {
-        let workspace_id = match k.scope {
-            KeyScope::Workspace(w) => w,
-            KeyScope::Project { workspace_id, .. } => workspace_id,
-        };
+impl ApiKeyFields {
+    fn new(k: m::ApiKey, value: Option<String>) -> Self {
         Self {
             id: k.id,
             name: k.name,
             owner_id: k.owner_id,
-            workspace_id,
             last_characters: k.last_characters,
             value,
             expires_at: k.expires_at,
@@ -291,20 +262,39 @@ impl WorkspaceApiKey {
     }
 }
 
+/// A workspace API key.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = workspaceApiKey)]
+pub struct WorkspaceApiKey {
+    #[serde(flatten)]
+    pub key: ApiKeyFields,
+    pub workspace_id: WorkspaceId,
+}
+
+/// A project API key.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = projectApiKey)]
+pub struct ProjectApiKey {
+    #[serde(flatten)]
+    pub key: ApiKeyFields,
+    pub project_id: ProjectId,
+}
+
+impl WorkspaceApiKey {
+    /// Converts a key of workspace scope, with its secret when just created.
+    pub fn new(k: m::ApiKey, value: Option<String>) -> Self {
+        let workspace_id = match k.scope {
+            KeyScope::Workspace(w) => w,
+            KeyScope::Project { workspace_id, .. } => workspace_id,
+        };
+        Self { key: ApiKeyFields::new(k, value), workspace_id }
+    }
+}
+
 impl ProjectApiKey {
     /// Converts a key of project scope, with its secret when just created.
     pub fn new(k: m::ApiKey, project_id: ProjectId, value: Option<String>) -> Self {
-        Self {
-            id: k.id,
-            name: k.name,
-            owner_id: k.owner_id,
-            project_id,
-            last_characters: k.last_characters,
-            value,
-            expires_at: k.expires_at,
-            created_at: k.created_at,
-            updated_at: k.updated_at,
-        }
+        Self { key: ApiKeyFields::new(k, value), project_id }
     }
 }
 

@@ -111,6 +111,14 @@ pub async fn tenant(api: &Api, operator: &str, name: &str) -> Tenant {
     }
 }
 
+/// A tenant's project as its workspace key sees it: the tenant, the project's path and its JSON.
+pub async fn project_of(api: &Api, operator: &str) -> (Tenant, String, Value) {
+    let t = tenant(api, operator, "Acme").await;
+    let path = format!("/projects/{}", t.project_id);
+    let project = expect(&api.get(&path, &t.workspace_key).await, 200).clone();
+    (t, path, project)
+}
+
 /// Runs `f` against a fresh stack on every backend under test.
 pub async fn on_each_backend<F, Fut>(f: F)
 where

@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use super::api::{Api, expect, expect_error, on_each_backend, tenant};
+use super::api::{Api, expect, expect_error, on_each_backend, project_of, tenant};
 
 #[tokio::test]
 async fn projects_are_created_in_every_environment_and_region() {
@@ -99,10 +99,8 @@ async fn bad_project_requests_are_refused_with_reasons() {
 async fn set_and_patch_make_revisions_and_round_trip_exactly() {
     on_each_backend(|stack, _| async move {
         let api = Api::new(&stack);
-        let t = tenant(&api, &stack.operator_key, "Acme").await;
+        let (t, path, original) = project_of(&api, &stack.operator_key).await;
         let k = t.workspace_key.as_str();
-        let path = format!("/projects/{}", t.project_id);
-        let original = expect(&api.get(&path, k).await, 200).clone();
 
         // PUT the GET body back unchanged (read-only fields included): a new revision, same settings.
         let put = api.put(&path, k, original.clone()).await;
@@ -173,10 +171,8 @@ async fn set_and_patch_make_revisions_and_round_trip_exactly() {
 async fn invalid_updates_are_refused_and_write_nothing() {
     on_each_backend(|stack, _| async move {
         let api = Api::new(&stack);
-        let t = tenant(&api, &stack.operator_key, "Acme").await;
+        let (t, path, original) = project_of(&api, &stack.operator_key).await;
         let k = t.workspace_key.as_str();
-        let path = format!("/projects/{}", t.project_id);
-        let original = expect(&api.get(&path, k).await, 200).clone();
 
         let cases: Vec<(Value, &str)> = vec![
             (json!([{"op": "replace", "path": "/services/identity/config/session/lifespan", "value": "forever"}]), "services.identity.config.session.lifespan"),
