@@ -1,15 +1,15 @@
 //! The control plane: workspaces, projects and their configuration revisions, API keys, members and the
 //! region registry.
 //!
-//! Layers, top to bottom: [`app`] (operations with authorization), [`service_config`] (validating and
-//! rendering project configuration), [`store`] (all SQL). The HTTP surface lives in `tessera-workspace-api`.
+//! Layers, top to bottom: [`app`] (operations with authorization) and [`store`] (all SQL).
+//! Configuration is validated and rendered by `tessera-project-config`; the HTTP surface lives in
+//! `tessera-workspace-api`.
 
 pub mod app;
 pub mod auth;
 pub mod error;
 pub mod model;
 pub mod patch;
-pub mod service_config;
 pub mod slug;
 pub mod store;
 

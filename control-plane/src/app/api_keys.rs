@@ -6,7 +6,7 @@ use super::ControlPlane;
 use crate::auth::{Actor, PROJECT_KEY_PREFIX, ProjectAction, WORKSPACE_KEY_PREFIX, not_found_workspace};
 use crate::error::{Error, Result};
 use crate::model::{ApiKey, CreatedApiKey, KeyScope};
-use crate::service_config::validate_name;
+use tessera_project_config::validate_name;
 
 /// Most keys one workspace or project may hold.
 pub const MAX_KEYS_PER_SCOPE: i64 = 100;

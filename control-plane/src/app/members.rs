@@ -4,8 +4,8 @@ use super::ControlPlane;
 use crate::auth::{Actor, ProjectAction};
 use crate::error::{Error, Result};
 use crate::model::{Member, Role};
-use crate::service_config::validate_name;
 use crate::store::MemberRemoval;
+use tessera_project_config::validate_name;
 
 impl ControlPlane {
     /// A project's members.

@@ -8,9 +8,9 @@ use crate::error::{Error, Result};
 use crate::model::{
     ConfigWarning, Environment, KeyScope, Project, ProjectSettings, ProjectState, ProjectWithSettings, Revision,
 };
-use crate::service_config::{self, RenderContext};
 use crate::store::{ProjectFilter, StoreError};
 use crate::{patch, slug};
+use tessera_project_config::{self as service_config, RenderContext};
 
 /// How many times a write retries when another writer advanced the revision first.
 const MAX_WRITE_ATTEMPTS: usize = 5;

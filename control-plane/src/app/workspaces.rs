@@ -5,7 +5,7 @@ use super::ControlPlane;
 use crate::auth::{Actor, not_found_workspace};
 use crate::error::{Error, Result};
 use crate::model::{AccessPolicy, KeyScope, Workspace};
-use crate::service_config::validate_name;
+use tessera_project_config::validate_name;
 
 impl ControlPlane {
     /// Creates a workspace on the default plan; only the operator can.

@@ -1,4 +1,6 @@
-//! Project configuration: validated and rendered at write time, never on the request path.
+//! Project configuration: the settings document, its validation, and the typed configuration the engines run on.
+//!
+//! Validated and rendered at write time (in the control plane), never on the request path.
 //!
 //! A revision keeps two things: the settings exactly as their author wrote them (so they round-trip byte
 //! for byte), and the *rendered* configuration, typed and with every default filled in, which is what the
@@ -9,13 +11,14 @@
 pub mod identity;
 pub mod oauth2;
 pub mod permission;
+pub mod settings;
 pub mod types;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::model::{ConfigWarning, Cors, ProjectSettings, ServiceConfig, Services};
+pub use settings::{ConfigWarning, Cors, ProjectSettings, ServiceConfig, Services};
 
 /// Warning code: a key Tessera keeps but does not act on.
 pub const WARNING_UNSUPPORTED_KEY: i64 = 1001;
