@@ -1,3 +1,4 @@
+use tessera_platform::db::Transaction;
 use tessera_platform::ids::{ApiKeyId, ProjectId, WorkspaceId};
 use tessera_platform::secrets::{generate_token, hash_secret, last_characters};
 use time::OffsetDateTime;
@@ -6,6 +7,7 @@ use super::ControlPlane;
 use crate::auth::{Actor, PROJECT_KEY_PREFIX, ProjectAction, WORKSPACE_KEY_PREFIX, not_found_workspace};
 use crate::error::{Error, Result};
 use crate::model::{ApiKey, CreatedApiKey, KeyScope};
+use crate::store::StoreError;
 use tessera_project_config::validate_name;
 
 /// Most keys one workspace or project may hold.
@@ -75,6 +77,14 @@ impl ControlPlane {
         self.key_delete(actor, scope, key).await
     }
 
+    /// Project keys are part of the directory record (regions authenticate admin calls with them).
+    async fn publish_key_change_in_tx(&self, tx: &mut Transaction, scope: KeyScope) -> Result<Option<i64>> {
+        match scope {
+            KeyScope::Project { project_id, .. } => Ok(Some(self.publish_in_tx(tx, project_id).await?)),
+            KeyScope::Workspace(_) => Ok(None),
+        }
+    }
+
     async fn key_create(
         &self,
         actor: &Actor,
@@ -104,14 +114,26 @@ impl ControlPlane {
             created_at: now,
             updated_at: now,
         };
-        self.store.api_key_create(&key, &hash_secret(&secret)).await?;
+        let mut tx = self.store.begin().await?;
+        self.store.api_key_create_in_tx(&mut tx, &key, &hash_secret(&secret)).await?;
+        let seq = self.publish_key_change_in_tx(&mut tx, scope).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        if let Some(seq) = seq {
+            self.announce(seq);
+        }
         tracing::info!(key = %key.id, actor = %actor.label(), "API key created");
         Ok(CreatedApiKey { key, secret })
     }
 
     async fn key_delete(&self, actor: &Actor, scope: KeyScope, key: ApiKeyId) -> Result<()> {
-        if !self.store.api_key_delete(scope, key).await? {
+        let mut tx = self.store.begin().await?;
+        if !self.store.api_key_delete_in_tx(&mut tx, scope, key).await? {
             return Err(Error::NotFound(format!("API key {key} does not exist.")));
+        }
+        let seq = self.publish_key_change_in_tx(&mut tx, scope).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        if let Some(seq) = seq {
+            self.announce(seq);
         }
         tracing::info!(key = %key, actor = %actor.label(), "API key deleted");
         Ok(())

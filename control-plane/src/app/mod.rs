@@ -5,14 +5,17 @@
 //! map; nothing here knows about HTTP.
 
 mod api_keys;
+mod directory;
+mod domains;
 mod members;
 mod projects;
 mod workspaces;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use tessera_platform::clock::SharedClock;
-use tessera_platform::config::Config;
+use tessera_platform::config::{Config, DomainVerificationConfig};
 use tessera_platform::secrets::{constant_time_eq, hash_secret};
 
 use crate::auth::Actor;
@@ -20,6 +23,8 @@ use crate::error::{Error, Result};
 use crate::model::Region;
 use crate::store::Store;
 
+pub use directory::{DirectoryReadError, parse_region_key};
+pub use domains::VERIFICATION_PATH;
 pub use projects::{CreateProject, ProjectUpdate};
 
 /// The settings the control plane's operations need, taken from [`Config`] once at start.
@@ -33,6 +38,8 @@ pub struct Settings {
     pub regions: BTreeMap<String, Region>,
     /// SHA-256 of the operator key, if one is configured.
     pub operator_key_hash: Option<String>,
+    /// How custom domains are verified.
+    pub domain_verification: DomainVerificationConfig,
 }
 
 impl Settings {
@@ -50,22 +57,24 @@ impl Settings {
                 })
                 .collect(),
             operator_key_hash: config.control_plane.admin_api_key.as_ref().map(|k| hash_secret(k.expose())),
+            domain_verification: config.control_plane.domain_verification.clone(),
         }
     }
 }
 
-/// The control plane: its store, clock and settings.
+/// The control plane: its store, clock and settings, and the feed that wakes regions waiting for the directory.
 #[derive(Debug, Clone)]
 pub struct ControlPlane {
     store: Store,
     clock: SharedClock,
     settings: Settings,
+    feed: Arc<tokio::sync::watch::Sender<i64>>,
 }
 
 impl ControlPlane {
     /// Assembles the control plane over a migrated store.
     pub fn new(store: Store, clock: SharedClock, settings: Settings) -> Self {
-        Self { store, clock, settings }
+        Self { store, clock, settings, feed: Arc::new(tokio::sync::watch::Sender::new(0)) }
     }
 
     /// The store, for health checks and seeding.

@@ -87,7 +87,9 @@ impl ControlPlane {
             let mut tx = self.store.begin().await?;
             match self.store.project_create_in_tx(&mut tx, &project, &revision).await {
                 Ok(()) => {
+                    let seq = self.publish_in_tx(&mut tx, project.id).await?;
                     tx.commit().await.map_err(StoreError::from)?;
+                    self.announce(seq);
                     tracing::info!(project = %project.id, slug = %project.slug, actor = %actor.label(), "project created");
                     return Ok((ProjectWithSettings { project, settings }, revision.warnings));
                 }
@@ -198,7 +200,9 @@ impl ControlPlane {
             let revision = new_revision(&project, settings.clone(), rendered, now)?;
             let mut tx = self.store.begin().await?;
             if self.store.project_advance_revision_in_tx(&mut tx, current.project.revision_id, &revision).await? {
+                let seq = self.publish_in_tx(&mut tx, id).await?;
                 tx.commit().await.map_err(StoreError::from)?;
+                self.announce(seq);
                 tracing::info!(project = %id, revision = %revision.id, actor = %actor.label(), "project configuration revised");
                 return Ok((ProjectWithSettings { project, settings }, revision.warnings));
             }
@@ -207,6 +211,28 @@ impl ControlPlane {
             }
         }
         Err(Error::Conflict("The project is being changed concurrently; retry.".into()))
+    }
+
+    /// Halts or resumes a project (platform operator only): a halted project is refused in every region.
+    pub async fn project_set_state(
+        &self,
+        actor: &Actor,
+        id: ProjectId,
+        state: ProjectState,
+    ) -> Result<ProjectWithSettings> {
+        actor.require_operator("halt or resume projects")?;
+        if state == ProjectState::Deleted {
+            return Err(Error::Invalid("Use DELETE /projects/{project_id} to purge a project.".into()));
+        }
+        let mut tx = self.store.begin().await?;
+        if !self.store.project_set_state_in_tx(&mut tx, id, state, self.clock.now()).await? {
+            return Err(not_found_project(id));
+        }
+        let seq = self.publish_in_tx(&mut tx, id).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        self.announce(seq);
+        tracing::info!(project = %id, state = %state, actor = %actor.label(), "project state changed");
+        self.project_for(actor, id, ProjectAction::Configure).await
     }
 
     /// Every revision of a project, newest first.
@@ -222,7 +248,9 @@ impl ControlPlane {
         if !self.store.project_purge_in_tx(&mut tx, id, self.clock.now()).await? {
             return Err(not_found_project(id));
         }
+        let seq = self.publish_in_tx(&mut tx, id).await?;
         tx.commit().await.map_err(StoreError::from)?;
+        self.announce(seq);
         tracing::info!(project = %id, actor = %actor.label(), "project purged");
         Ok(())
     }

@@ -1,6 +1,7 @@
 use sqlx::FromRow;
+use tessera_platform::db::Transaction;
 use tessera_platform::ids::{AccountId, ApiKeyId, ProjectId, WorkspaceId};
-use tessera_platform::on_db;
+use tessera_platform::{on_db, on_tx};
 use time::OffsetDateTime;
 
 use super::{Store, StoreError};
@@ -61,9 +62,14 @@ fn scope_ids(scope: KeyScope) -> (WorkspaceId, Option<ProjectId>) {
 
 impl Store {
     /// Stores a new key's metadata and hash.
-    pub async fn api_key_create(&self, key: &ApiKey, secret_hash: &str) -> Result<(), StoreError> {
+    pub async fn api_key_create_in_tx(
+        &self,
+        tx: &mut Transaction,
+        key: &ApiKey,
+        secret_hash: &str,
+    ) -> Result<(), StoreError> {
         let (workspace_id, project_id) = scope_ids(key.scope);
-        on_db!(&self.db, pool => {
+        on_tx!(tx, conn => {
             sqlx::query(
                 "INSERT INTO api_keys (id, workspace_id, project_id, name, owner_id, secret_hash, last_characters, expires_at, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -78,7 +84,7 @@ impl Store {
             .bind(key.expires_at)
             .bind(key.created_at)
             .bind(key.updated_at)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?;
         });
         Ok(())
@@ -107,9 +113,14 @@ impl Store {
     }
 
     /// Deletes a key of exactly this scope; false when no such key exists there.
-    pub async fn api_key_delete(&self, scope: KeyScope, id: ApiKeyId) -> Result<bool, StoreError> {
+    pub async fn api_key_delete_in_tx(
+        &self,
+        tx: &mut Transaction,
+        scope: KeyScope,
+        id: ApiKeyId,
+    ) -> Result<bool, StoreError> {
         let (workspace_id, project_id) = scope_ids(scope);
-        let n = on_db!(&self.db, pool => {
+        let n = on_tx!(tx, conn => {
             sqlx::query(
                 "DELETE FROM api_keys WHERE id = $1 AND workspace_id = $2 \
                  AND (($3 IS NULL AND project_id IS NULL) OR project_id = $3)",
@@ -117,7 +128,7 @@ impl Store {
             .bind(id)
             .bind(workspace_id)
             .bind(project_id)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?
             .rows_affected()
         });

@@ -7,15 +7,21 @@
 //! comes back byte for byte as it was written.
 
 mod api_keys;
+mod directory;
+mod domains;
 mod members;
 mod projects;
+mod region_keys;
 mod workspaces;
 
 use tessera_platform::db::{Database, DbError, Transaction};
 
 pub use api_keys::KeyRecord;
+pub use directory::RecordSources;
+pub use domains::CustomDomain;
 pub use members::MemberRemoval;
 pub use projects::ProjectFilter;
+pub use region_keys::RegionKeyRow;
 
 /// Failures of the store; the app layer decides what they mean to a client.
 #[derive(Debug, thiserror::Error)]

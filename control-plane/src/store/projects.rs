@@ -255,11 +255,45 @@ impl Store {
             if n == 1 {
                 sqlx::query("DELETE FROM api_keys WHERE project_id = $1").bind(id).execute(&mut *conn).await?;
                 sqlx::query("DELETE FROM project_members WHERE project_id = $1").bind(id).execute(&mut *conn).await?;
+                sqlx::query("DELETE FROM custom_domains WHERE project_id = $1").bind(id).execute(&mut *conn).await?;
                 sqlx::query("DELETE FROM project_revisions WHERE project_id = $1").bind(id).execute(&mut *conn).await?;
             }
             n == 1
         });
         Ok(purged)
+    }
+
+    /// A project in any state, read inside `tx`.
+    pub async fn project_any_state_in_tx(
+        &self,
+        tx: &mut Transaction,
+        id: ProjectId,
+    ) -> Result<Option<Project>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM projects p WHERE p.id = $1");
+        let row: Option<ProjectRow> = on_tx!(tx, conn => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *conn).await?
+        });
+        row.map(Project::try_from).transpose()
+    }
+
+    /// Halts or resumes a project that is not deleted; false when there is no such project.
+    pub async fn project_set_state_in_tx(
+        &self,
+        tx: &mut Transaction,
+        id: ProjectId,
+        state: ProjectState,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let n = on_tx!(tx, conn => {
+            sqlx::query("UPDATE projects SET state = $2, updated_at = $3 WHERE id = $1 AND state <> 'deleted'")
+                .bind(id)
+                .bind(state.as_str())
+                .bind(at)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected()
+        });
+        Ok(n == 1)
     }
 
     /// The id of the live project with this slug.

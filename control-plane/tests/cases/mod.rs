@@ -1,1 +1,2 @@
+mod directory;
 mod store;

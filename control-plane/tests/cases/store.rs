@@ -78,6 +78,20 @@ async fn create_project(store: &Store, p: &Project, r: &Revision) -> Result<(), 
     Ok(())
 }
 
+async fn create_key(store: &Store, key: &ApiKey, hash: &str) -> Result<(), StoreError> {
+    let mut tx = store.begin().await?;
+    store.api_key_create_in_tx(&mut tx, key, hash).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn delete_key(store: &Store, scope: KeyScope, id: ApiKeyId) -> Result<bool, StoreError> {
+    let mut tx = store.begin().await?;
+    let deleted = store.api_key_delete_in_tx(&mut tx, scope, id).await?;
+    tx.commit().await?;
+    Ok(deleted)
+}
+
 #[tokio::test]
 async fn workspaces_round_trip_and_page() {
     each_backend(|store| async move {
@@ -171,7 +185,7 @@ async fn projects_revisions_are_atomic_and_optimistic() {
             created_at: t,
             updated_at: t,
         };
-        store.api_key_create(&key, "hash-of-k").await.unwrap();
+        create_key(&store, &key, "hash-of-k").await.unwrap();
         let mut tx = store.begin().await.unwrap();
         assert!(store.project_purge_in_tx(&mut tx, p.id, t).await.unwrap());
         tx.commit().await.unwrap();
@@ -207,10 +221,10 @@ async fn api_keys_are_scoped_and_found_by_hash() {
         };
         let wk = mk(KeyScope::Workspace(w.id), "workspace key");
         let pk = mk(KeyScope::Project { workspace_id: w.id, project_id: p.id }, "project key");
-        store.api_key_create(&wk, "h-w").await.unwrap();
-        store.api_key_create(&pk, "h-p").await.unwrap();
+        create_key(&store, &wk, "h-w").await.unwrap();
+        create_key(&store, &pk, "h-p").await.unwrap();
         assert!(matches!(
-            store.api_key_create(&mk(KeyScope::Workspace(w.id), "dup"), "h-w").await,
+            create_key(&store, &mk(KeyScope::Workspace(w.id), "dup"), "h-w").await,
             Err(StoreError::Duplicate)
         ));
 
@@ -222,9 +236,9 @@ async fn api_keys_are_scoped_and_found_by_hash() {
         assert_eq!(store.api_key_count(KeyScope::Workspace(w.id)).await.unwrap(), 1);
 
         // A key can only be deleted through its own scope.
-        assert!(!store.api_key_delete(KeyScope::Workspace(w.id), pk.id).await.unwrap());
-        assert!(!store.api_key_delete(KeyScope::Workspace(WorkspaceId::new()), wk.id).await.unwrap());
-        assert!(store.api_key_delete(pk.scope, pk.id).await.unwrap());
+        assert!(!delete_key(&store, KeyScope::Workspace(w.id), pk.id).await.unwrap());
+        assert!(!delete_key(&store, KeyScope::Workspace(WorkspaceId::new()), wk.id).await.unwrap());
+        assert!(delete_key(&store, pk.scope, pk.id).await.unwrap());
         assert!(store.api_key_by_hash("h-p").await.unwrap().is_none());
     })
     .await;

@@ -33,6 +33,8 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     /// Settings only the control plane reads.
     pub control_plane: ControlPlaneConfig,
+    /// Settings only regional workers read.
+    pub data_plane: DataPlaneConfig,
     /// The registry of regions, by Ory region name.
     pub regions: BTreeMap<String, RegionConfig>,
 }
@@ -117,6 +119,8 @@ pub struct ControlPlaneConfig {
     pub default_region: String,
     /// Per-API-key request budget.
     pub rate_limit: RateLimitConfig,
+    /// How custom domains are verified.
+    pub domain_verification: DomainVerificationConfig,
 }
 
 impl Default for ControlPlaneConfig {
@@ -126,6 +130,61 @@ impl Default for ControlPlaneConfig {
             projects_domain: "projects.localhost".to_owned(),
             default_region: "eu-central".to_owned(),
             rate_limit: RateLimitConfig::default(),
+            domain_verification: DomainVerificationConfig::default(),
+        }
+    }
+}
+
+/// Custom-domain verification: the control plane fetches
+/// `http://<hostname>:<port>/.well-known/tessera-domain-verification` and compares it with the issued token.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct DomainVerificationConfig {
+    /// Port of the owner's web server.
+    pub port: u16,
+    /// Whether a hostname may resolve to a loopback, private or link-local address. Off in production:
+    /// verification must not become a way to make the control plane call its own network.
+    pub allow_private_addresses: bool,
+    /// Fixed addresses for hostnames (split-horizon DNS, tests), used instead of DNS.
+    pub resolve: BTreeMap<String, std::net::IpAddr>,
+}
+
+impl Default for DomainVerificationConfig {
+    fn default() -> Self {
+        Self { port: 80, allow_private_addresses: false, resolve: BTreeMap::new() }
+    }
+}
+
+/// Regional worker settings.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct DataPlaneConfig {
+    /// The region this worker serves (`--region` overrides it).
+    pub region: Option<String>,
+    /// Where the control plane's internal API is.
+    pub control_plane_url: Url,
+    /// The key the control plane issued to this region (`tessera control-plane issue-region-key`).
+    pub region_key: Option<Secret>,
+    /// Shared by every region's workers: proves a forwarded request came from another worker.
+    pub forward_secret: Option<Secret>,
+    /// How many times a request may be forwarded between regions before it is refused (508).
+    pub max_hops: u8,
+    /// How long one directory long-poll waits for news, in milliseconds.
+    pub directory_wait_ms: u64,
+    /// Per-project request budgets: multiply every plan's numbers by this (tests and benchmarks).
+    pub rate_limit_scale: f64,
+}
+
+impl Default for DataPlaneConfig {
+    fn default() -> Self {
+        Self {
+            region: None,
+            control_plane_url: Url::parse("http://127.0.0.1:4000").expect("static url"),
+            region_key: None,
+            forward_secret: None,
+            max_hops: 3,
+            directory_wait_ms: 20_000,
+            rate_limit_scale: 1.0,
         }
     }
 }
@@ -289,6 +348,22 @@ impl Config {
                 "control_plane.rate_limit",
                 "requests_per_second and burst must both be at least 1",
             ));
+        }
+        if let Some(region) = &self.data_plane.region
+            && !self.regions.contains_key(region)
+        {
+            return Err(ConfigError::invalid("data_plane.region", format!("`{region}` is not a configured region")));
+        }
+        if self.data_plane.max_hops == 0 {
+            return Err(ConfigError::invalid("data_plane.max_hops", "must be at least 1"));
+        }
+        if !(self.data_plane.rate_limit_scale > 0.0 && self.data_plane.rate_limit_scale.is_finite()) {
+            return Err(ConfigError::invalid("data_plane.rate_limit_scale", "must be a positive number"));
+        }
+        if let Some(secret) = &self.data_plane.forward_secret
+            && secret.expose().len() < 16
+        {
+            return Err(ConfigError::invalid("data_plane.forward_secret", "must be at least 16 characters long"));
         }
         if let Some(key) = &self.control_plane.admin_api_key
             && key.expose().len() < 16

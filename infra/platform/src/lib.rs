@@ -16,5 +16,6 @@ pub mod pagination;
 pub mod rate_limit;
 pub mod secrets;
 pub mod telemetry;
+pub mod tenant;
 
 pub use error::ApiError;

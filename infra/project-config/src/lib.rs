@@ -138,6 +138,69 @@ pub fn render(settings: &ProjectSettings) -> Result<Rendered, Invalid> {
     })
 }
 
+/// The rendered configuration of a project with default settings at `project_url`: the reference that
+/// [`compact`] records are relative to.
+pub fn baseline(project_url: &str) -> Value {
+    let ctx = RenderContext { project_url: project_url.to_owned() };
+    let rendered = render(&default_settings("baseline", &ctx)).expect("default settings always render");
+    serde_json::to_value(rendered.config).expect("rendered configs serialize")
+}
+
+/// What of `full` differs from `baseline`: equal members are left out, members the baseline has but `full`
+/// lacks become `null`. A project on defaults compacts to `{}`, which keeps directory records small.
+pub fn compact(full: &Value, baseline: &Value) -> Value {
+    diff(full, baseline).unwrap_or_else(|| Value::Object(Map::new()))
+}
+
+fn diff(full: &Value, base: &Value) -> Option<Value> {
+    match (full, base) {
+        (Value::Object(f), Value::Object(b)) => {
+            let mut out = Map::new();
+            for (k, v) in f {
+                match b.get(k) {
+                    Some(bv) => {
+                        if let Some(d) = diff(v, bv) {
+                            out.insert(k.clone(), d);
+                        }
+                    }
+                    None => {
+                        out.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            for k in b.keys() {
+                if !f.contains_key(k) {
+                    out.insert(k.clone(), Value::Null);
+                }
+            }
+            (!out.is_empty()).then_some(Value::Object(out))
+        }
+        _ => (full != base).then(|| full.clone()),
+    }
+}
+
+/// Reverses [`compact`]: `baseline` with `compacted` applied (`null` removes a member).
+pub fn expand(compacted: &Value, baseline: &Value) -> Value {
+    match (compacted, baseline) {
+        (Value::Object(c), Value::Object(b)) => {
+            let mut out = b.clone();
+            for (k, v) in c {
+                if v.is_null() {
+                    out.remove(k);
+                } else {
+                    let merged = match b.get(k) {
+                        Some(bv) => expand(v, bv),
+                        None => v.clone(),
+                    };
+                    out.insert(k.clone(), merged);
+                }
+            }
+            Value::Object(out)
+        }
+        _ => compacted.clone(),
+    }
+}
+
 /// Names are shown in consoles and CLIs: 1 to 256 characters, not blank, no control characters.
 pub fn validate_name(name: &str) -> Result<(), Invalid> {
     if name.trim().is_empty() || name.chars().count() > 256 || name.chars().any(char::is_control) {

@@ -131,3 +131,25 @@ fn defaults_carry_no_nulls() {
     let text = serde_json::to_string(&s).unwrap();
     assert!(!text.contains("null"), "{text}");
 }
+
+#[test]
+fn compact_is_empty_for_defaults_and_expand_reverses_it() {
+    let url = "https://demo-abc.projects.example.com";
+    let base = baseline(url);
+    assert_eq!(compact(&base, &base), json!({}));
+
+    let mut s = default_settings("Demo", &ctx());
+    s.services.identity.as_mut().unwrap().config.insert("session".into(), json!({"lifespan": "2h"}));
+    let flows = json!({"registration": {"after": {"password": {"hooks": []}}}, "login": {"ui_url": "https://login.example.com/in"}});
+    s.services.identity.as_mut().unwrap().config.insert("selfservice".into(), json!({"flows": flows}));
+    s.services.oauth2.as_mut().unwrap().config.insert("strategies".into(), json!({"access_token": "jwt"}));
+    let full = serde_json::to_value(render(&s).unwrap().config).unwrap();
+    let small = compact(&full, &base);
+    assert!(small.to_string().len() < 1200, "{small}");
+    assert_eq!(small["oauth2"]["strategies"], json!({"access_token": "jwt"}));
+    // Absent and null mean the same to the typed config, so equality is checked there.
+    let typed: RenderedConfig = serde_json::from_value(expand(&small, &base)).unwrap();
+    assert_eq!(typed, serde_json::from_value::<RenderedConfig>(full).unwrap());
+    assert_eq!(typed.identity.session.lifespan, types::GoDuration::secs(7200));
+    assert!(typed.identity.selfservice.flows.registration.after.password.unwrap().hooks.is_empty());
+}

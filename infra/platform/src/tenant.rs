@@ -1,0 +1,136 @@
+//! The resolved tenant: what an engine receives for every request, and the only way it reaches tenant data.
+//!
+//! The data-plane worker resolves each request to exactly one project before any engine code runs and puts a
+//! [`TenantContext`] into the request. Engines take it as an extractor. Its [`TenantDb`] is the engines' only
+//! handle on the regional database, and it carries the project id that every tenant query must bind: engines
+//! never see a bare pool, so they cannot reach another tenant's rows by accident.
+
+use std::future::{Ready, ready};
+use std::sync::Arc;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use tessera_project_config::RenderedConfig;
+
+use crate::ApiError;
+use crate::db::Database;
+use crate::ids::{ProjectId, RevisionId, WorkspaceId};
+
+/// A request's project, as the serving region knows it.
+#[derive(Clone, Debug)]
+pub struct TenantContext {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    project_id: ProjectId,
+    workspace_id: WorkspaceId,
+    slug: String,
+    environment: String,
+    region: String,
+    revision_id: Option<RevisionId>,
+    config: Arc<RenderedConfig>,
+    db: Database,
+}
+
+/// What the worker knows about a project when it builds a context.
+#[derive(Debug, Clone)]
+pub struct TenantParts {
+    pub project_id: ProjectId,
+    pub workspace_id: WorkspaceId,
+    pub slug: String,
+    pub environment: String,
+    pub revision_id: Option<RevisionId>,
+    pub config: Arc<RenderedConfig>,
+}
+
+impl TenantContext {
+    /// Built by the worker after resolution; `region` is the serving region, `db` its database.
+    pub fn new(parts: TenantParts, region: &str, db: Database) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                project_id: parts.project_id,
+                workspace_id: parts.workspace_id,
+                slug: parts.slug,
+                environment: parts.environment,
+                region: region.to_owned(),
+                revision_id: parts.revision_id,
+                config: parts.config,
+                db,
+            }),
+        }
+    }
+
+    /// The project.
+    pub fn project_id(&self) -> ProjectId {
+        self.inner.project_id
+    }
+
+    /// The project's workspace.
+    pub fn workspace_id(&self) -> WorkspaceId {
+        self.inner.workspace_id
+    }
+
+    /// The project's slug.
+    pub fn slug(&self) -> &str {
+        &self.inner.slug
+    }
+
+    /// `prod`, `stage` or `dev`.
+    pub fn environment(&self) -> &str {
+        &self.inner.environment
+    }
+
+    /// The region serving this request (the project's home region).
+    pub fn region(&self) -> &str {
+        &self.inner.region
+    }
+
+    /// The configuration revision in force.
+    pub fn revision_id(&self) -> Option<RevisionId> {
+        self.inner.revision_id
+    }
+
+    /// The project's rendered configuration.
+    pub fn config(&self) -> &RenderedConfig {
+        &self.inner.config
+    }
+
+    /// The project's slice of the regional database.
+    pub fn db(&self) -> TenantDb<'_> {
+        TenantDb { db: &self.inner.db, project_id: self.inner.project_id }
+    }
+}
+
+/// The regional database, bound to one project. Every query through it must filter on [`TenantDb::project_id`].
+#[derive(Clone, Copy, Debug)]
+pub struct TenantDb<'a> {
+    db: &'a Database,
+    project_id: ProjectId,
+}
+
+impl<'a> TenantDb<'a> {
+    /// The project every query must bind.
+    pub fn project_id(&self) -> ProjectId {
+        self.project_id
+    }
+
+    /// The pool, for the engine's store module.
+    pub fn database(&self) -> &'a Database {
+        self.db
+    }
+}
+
+impl FromRequest for TenantContext {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // Absent only if a route is registered outside the worker's tenant scope: a programming error.
+        ready(req.extensions().get::<TenantContext>().cloned().ok_or_else(|| {
+            tracing::error!(path = %req.path(), "tenant route reached without a resolved tenant");
+            ApiError::internal()
+        }))
+    }
+}
