@@ -4,6 +4,7 @@
 //! extensions (revisions, member invitation, regions) are marked as such in the OpenAPI document.
 
 pub mod auth;
+pub mod internal;
 pub mod openapi;
 pub mod routes;
 pub mod server;

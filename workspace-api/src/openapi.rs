@@ -6,7 +6,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{api_keys, members, projects, regions, workspaces};
+use crate::routes::{api_keys, domains, members, projects, regions, workspaces};
 
 /// The workspace API's OpenAPI document.
 #[derive(OpenApi)]
@@ -33,6 +33,11 @@ use crate::routes::{api_keys, members, projects, regions, workspaces};
         projects::patch_project_with_revision,
         projects::purge_project,
         projects::list_project_revisions,
+        projects::set_project_state,
+        domains::list_custom_domains,
+        domains::add_custom_domain,
+        domains::verify_custom_domain,
+        domains::remove_custom_domain,
         api_keys::list_project_api_keys,
         api_keys::create_project_api_key,
         api_keys::delete_project_api_key,

@@ -13,7 +13,7 @@ use tessera_platform::telemetry::{HttpMetrics, metrics_endpoint, record_request}
 use tessera_platform::{health, http};
 
 use crate::state::ApiState;
-use crate::{openapi, routes};
+use crate::{internal, openapi, routes};
 
 /// A server that is accepting connections.
 #[derive(Debug)]
@@ -51,6 +51,8 @@ impl RunningServer {
 pub enum BootError {
     #[error("cannot open or migrate the control-plane database")]
     Database(#[from] DbError),
+    #[error("cannot publish existing projects to the directory")]
+    Backfill(#[source] tessera_control_plane::Error),
     #[error("cannot listen on {addr}")]
     Bind {
         addr: SocketAddr,
@@ -69,6 +71,10 @@ pub async fn boot(
     let db = Database::connect(config.database.url.expose(), config.database.max_connections).await?;
     db.migrate(&tessera_control_plane::migrations()).await?;
     let control_plane = ControlPlane::new(Store::new(db.clone()), clock, Settings::from_config(config));
+    let backfilled = control_plane.directory_backfill().await.map_err(BootError::Backfill)?;
+    if backfilled > 0 {
+        tracing::info!(projects = backfilled, "published projects that had no directory record");
+    }
     let server = start(config, control_plane.clone(), db, handle_signals)
         .map_err(|source| BootError::Bind { addr: config.http.listen, source })?;
     Ok((server, control_plane))
@@ -102,6 +108,7 @@ pub fn start(
             .route("/metrics", web::get().to(metrics_endpoint))
             .route("/openapi.json", web::get().to(openapi_json))
             .configure(routes::configure)
+            .configure(internal::configure)
             .default_service(web::to(http::not_found))
     };
     let mut server = HttpServer::new(factory).workers(

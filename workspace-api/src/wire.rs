@@ -373,3 +373,61 @@ impl From<m::Revision> for Revision {
         }
     }
 }
+
+/// `POST /projects/{project_id}/custom-domains` (a Tessera extension).
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = addCustomDomainBody)]
+pub struct AddCustomDomainBody {
+    /// A DNS name such as `login.example.com`.
+    pub hostname: String,
+}
+
+/// How to prove control of a custom domain.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = customDomainVerification)]
+pub struct DomainVerification {
+    /// Publish this token, alone, as the body of `url`.
+    pub token: String,
+    pub url: String,
+}
+
+/// A project's custom domain (a Tessera extension).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = customDomain)]
+pub struct CustomDomain {
+    pub id: uuid::Uuid,
+    pub project_id: ProjectId,
+    pub hostname: String,
+    /// Only verified domains route to the project.
+    pub verified: bool,
+    #[serde(with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub verified_at: Option<OffsetDateTime>,
+    pub verification: DomainVerification,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+}
+
+impl From<tessera_control_plane::store::CustomDomain> for CustomDomain {
+    fn from(d: tessera_control_plane::store::CustomDomain) -> Self {
+        let url = format!("http://{}{}", d.hostname, tessera_control_plane::app::VERIFICATION_PATH);
+        Self {
+            id: d.id,
+            project_id: d.project_id,
+            hostname: d.hostname,
+            verified: d.verified_at.is_some(),
+            verified_at: d.verified_at,
+            verification: DomainVerification { token: d.verification_token, url },
+            created_at: d.created_at,
+        }
+    }
+}
+
+/// `PUT /projects/{project_id}/state` (a Tessera extension, platform operator only).
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = setProjectStateBody)]
+pub struct SetProjectStateBody {
+    /// `running` or `halted`.
+    pub state: String,
+}

@@ -1,6 +1,7 @@
 //! Route table of the workspace API. Handlers are thin: extract, call the control plane, map to wire JSON.
 
 pub mod api_keys;
+pub mod domains;
 pub mod members;
 pub mod projects;
 pub mod regions;
@@ -30,6 +31,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/projects/{project_id}", web::delete().to(projects::purge_project))
         .route("/projects/{project_id}/revision/{revision_id}", web::patch().to(projects::patch_project_with_revision))
         .route("/projects/{project_id}/revisions", web::get().to(projects::list_project_revisions))
+        .route("/projects/{project_id}/state", web::put().to(projects::set_project_state))
+        .route("/projects/{project_id}/custom-domains", web::get().to(domains::list_custom_domains))
+        .route("/projects/{project_id}/custom-domains", web::post().to(domains::add_custom_domain))
+        .route("/projects/{project_id}/custom-domains/{domain_id}", web::delete().to(domains::remove_custom_domain))
+        .route(
+            "/projects/{project_id}/custom-domains/{domain_id}/verify",
+            web::post().to(domains::verify_custom_domain),
+        )
         .route("/projects/{project}/tokens", web::get().to(api_keys::list_project_api_keys))
         .route("/projects/{project}/tokens", web::post().to(api_keys::create_project_api_key))
         .route("/projects/{project}/tokens/{token_id}", web::delete().to(api_keys::delete_project_api_key))

@@ -3,7 +3,7 @@ use actix_web::http::header;
 use actix_web::web::{Data, Json, Path, Query};
 use serde_json::Value;
 use tessera_control_plane::app::{CreateProject, ProjectUpdate};
-use tessera_control_plane::model::{Environment, ProjectWithSettings};
+use tessera_control_plane::model::{Environment, ProjectState, ProjectWithSettings};
 use tessera_platform::ApiError;
 use tessera_platform::error::ErrorEnvelope;
 use tessera_platform::ids::{ProjectId, RevisionId};
@@ -12,7 +12,9 @@ use tessera_platform::pagination::{MAX_PAGE_SIZE, split_page};
 use super::PageQuery;
 use crate::auth::Caller;
 use crate::state::ApiState;
-use crate::wire::{CreateProjectBody, Project, ProjectMetadata, Revision, SuccessfulProjectUpdate, Warning};
+use crate::wire::{
+    CreateProjectBody, Project, ProjectMetadata, Revision, SetProjectStateBody, SuccessfulProjectUpdate, Warning,
+};
 
 fn project_json(state: &ApiState, p: ProjectWithSettings) -> Project {
     let hosts = state.control_plane.project_hosts(&p.project.slug);
@@ -163,6 +165,22 @@ pub async fn purge_project(
 ) -> Result<HttpResponse, ApiError> {
     state.control_plane.project_purge(&caller.0, path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Halt or resume a project in every region (a Tessera extension, platform operator only).
+#[utoipa::path(put, path = "/projects/{project_id}/state", tag = "project", operation_id = "setProjectState", request_body = SetProjectStateBody,
+    params(("project_id" = ProjectId, Path, description = "The project's id")),
+    responses((status = 200, body = Project), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn set_project_state(
+    caller: Caller,
+    state: Data<ApiState>,
+    path: Path<ProjectId>,
+    body: Json<SetProjectStateBody>,
+) -> Result<Json<Project>, ApiError> {
+    let target: ProjectState = body.state.parse().map_err(|e| ApiError::bad_request(format!("state: {e}")))?;
+    let project = state.control_plane.project_set_state(&caller.0, path.into_inner(), target).await?;
+    Ok(Json(project_json(&state, project)))
 }
 
 /// The project's configuration history, newest first (a Tessera extension).

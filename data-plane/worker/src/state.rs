@@ -1,0 +1,35 @@
+//! What the worker's middleware and routes share.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tessera_platform::clock::SharedClock;
+use tessera_platform::db::Database;
+
+use crate::directory::Directory;
+use crate::directory::sync::SyncStatus;
+use crate::limits::TenantLimits;
+use crate::metrics::WorkerMetrics;
+
+/// Shared state of one regional worker.
+#[derive(Debug)]
+pub struct WorkerState {
+    /// The region this worker serves.
+    pub region: String,
+    /// Projects are reached at `<slug>.<projects_domain>`.
+    pub projects_domain: String,
+    pub directory: Arc<Directory>,
+    pub status: Arc<SyncStatus>,
+    /// The regional database; handed to engines only inside a tenant context.
+    pub db: Database,
+    pub limits: TenantLimits,
+    /// Keep-alive pool for forwarding.
+    pub client: reqwest::Client,
+    /// Base URL of every region, for forwarding.
+    pub regions: BTreeMap<String, String>,
+    pub forward_secret: String,
+    pub max_hops: u8,
+    pub max_body_bytes: usize,
+    pub metrics: WorkerMetrics,
+    pub clock: SharedClock,
+}
