@@ -38,8 +38,14 @@ enum Command {
     /// Commands of the control plane.
     #[command(name = "control-plane", subcommand)]
     ControlPlane(ControlPlaneCommand),
-    /// Apply pending database migrations of the control plane and exit.
+    /// Commands of a regional data-plane worker.
+    #[command(name = "data-plane", subcommand)]
+    DataPlane(DataPlaneCommand),
+    /// Apply pending database migrations and exit.
     Migrate {
+        /// Whose schema: the control plane's or a regional worker's.
+        #[arg(long, value_enum, default_value_t = Component::ControlPlane)]
+        component: Component,
         /// The database to migrate; defaults to `database.url` from the configuration.
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
@@ -50,8 +56,33 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum ControlPlaneCommand {
-    /// Serve the workspace API (migrations are applied at start).
+    /// Serve the workspace API and the regions' internal API (migrations are applied at start).
     Serve,
+    /// Issue a signing key to a region and print it once; configure it as `data_plane.region_key` there.
+    IssueRegionKey {
+        /// The region, by its Ory name.
+        #[arg(long)]
+        region: String,
+        /// Revoke the region's older keys (after every worker runs with the new one).
+        #[arg(long)]
+        revoke_others: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DataPlaneCommand {
+    /// Serve one region's projects (migrations are applied at start).
+    Serve {
+        /// The region to serve; defaults to `data_plane.region` from the configuration.
+        #[arg(long, env = "TESSERA_REGION")]
+        region: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Component {
+    ControlPlane,
+    DataPlane,
 }
 
 fn main() -> ExitCode {
@@ -104,9 +135,9 @@ async fn run(command: Command, mut config: Config, unknown_keys: &[String]) -> R
             telemetry::init_tracing(&config.telemetry);
             warn_unknown(unknown_keys);
             let opts = tessera_e2e::dev::DevOptions { data_dir: data_dir.clone(), port, database_url };
-            let stack = tessera_e2e::dev::start(config, &opts).await?;
+            let stack = tessera_e2e::dev::start(config, &opts, true).await?;
             println!("{}", tessera_e2e::dev::banner(&stack.info, &data_dir));
-            stack.server.wait().await?;
+            stack.wait().await?;
             Ok(())
         }
         Command::ControlPlane(ControlPlaneCommand::Serve) => {
@@ -115,18 +146,46 @@ async fn run(command: Command, mut config: Config, unknown_keys: &[String]) -> R
             if config.control_plane.admin_api_key.is_none() {
                 tracing::warn!("no control_plane.admin_api_key is set: workspaces cannot be created over HTTP");
             }
-            let (server, _) = tessera_workspace_api::boot(&config, Arc::new(SystemClock), true).await?;
+            let (server, _) = tessera_workspace_api::boot(&config, None, Arc::new(SystemClock), true).await?;
             server.wait().await?;
             Ok(())
         }
-        Command::Migrate { database_url } => {
+        Command::ControlPlane(ControlPlaneCommand::IssueRegionKey { region, revoke_others }) => {
+            telemetry::init_tracing(&config.telemetry);
+            warn_unknown(unknown_keys);
+            let db = Database::connect(config.database.url.expose(), 1).await?;
+            db.migrate(&tessera_control_plane::migrations()).await?;
+            let cp = tessera_control_plane::ControlPlane::new(
+                tessera_control_plane::store::Store::new(db.clone()),
+                Arc::new(SystemClock),
+                tessera_control_plane::Settings::from_config(&config),
+            );
+            let key = cp.region_key_issue(&region, revoke_others).await?;
+            db.close().await;
+            println!("{key}");
+            Ok(())
+        }
+        Command::DataPlane(DataPlaneCommand::Serve { region }) => {
+            telemetry::init_tracing(&config.telemetry);
+            warn_unknown(unknown_keys);
+            let region = region
+                .or_else(|| config.data_plane.region.clone())
+                .ok_or("the region to serve is required: --region <name> or data_plane.region")?;
+            let worker = tessera_worker::boot(&config, &region, None, Arc::new(SystemClock), true).await?;
+            worker.wait().await?;
+            Ok(())
+        }
+        Command::Migrate { component, database_url } => {
             telemetry::init_tracing(&config.telemetry);
             warn_unknown(unknown_keys);
             let url = database_url.unwrap_or_else(|| config.database.url.expose().to_owned());
             let db = Database::connect(&url, 1).await?;
-            db.migrate(&tessera_control_plane::migrations()).await?;
+            match component {
+                Component::ControlPlane => db.migrate(&tessera_control_plane::migrations()).await?,
+                Component::DataPlane => db.migrate(&tessera_worker::migrations()).await?,
+            }
             db.close().await;
-            println!("control-plane migrations applied");
+            println!("migrations applied");
             Ok(())
         }
     }

@@ -45,7 +45,7 @@ impl ControlPlaneStack {
         config.control_plane.rate_limit.burst = 10_000;
         adjust(&mut config);
         let (server, control_plane) =
-            tessera_workspace_api::boot(&config, Arc::new(SystemClock), false).await.expect("control plane starts");
+            tessera_workspace_api::boot(&config, None, Arc::new(SystemClock), false).await.expect("control plane starts");
         Self { url: server.url(), operator_key, control_plane, config, server, _db: db }
     }
 

@@ -1,6 +1,6 @@
 //! The control plane's HTTP server: the workspace API plus health, metrics and the OpenAPI document.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
 
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
@@ -63,8 +63,10 @@ pub enum BootError {
 
 /// Opens and migrates the database named in `config`, assembles the control plane and starts serving it.
 /// This is `tessera control-plane serve`, and what `tessera dev` and the end-to-end tests run.
+/// `listener` is a pre-bound socket (for `tessera dev`); otherwise `http.listen` is bound.
 pub async fn boot(
     config: &Config,
+    listener: Option<TcpListener>,
     clock: SharedClock,
     handle_signals: bool,
 ) -> Result<(RunningServer, ControlPlane), BootError> {
@@ -75,8 +77,13 @@ pub async fn boot(
     if backfilled > 0 {
         tracing::info!(projects = backfilled, "published projects that had no directory record");
     }
-    let server = start(config, control_plane.clone(), db, handle_signals)
-        .map_err(|source| BootError::Bind { addr: config.http.listen, source })?;
+    let listener = match listener {
+        Some(l) => l,
+        None => TcpListener::bind(config.http.listen).map_err(|source| BootError::Bind { addr: config.http.listen, source })?,
+    };
+    let addr = listener.local_addr().unwrap_or(config.http.listen);
+    let server =
+        start(config, control_plane.clone(), db, listener, handle_signals).map_err(|source| BootError::Bind { addr, source })?;
     Ok((server, control_plane))
 }
 
@@ -85,6 +92,7 @@ pub fn start(
     config: &Config,
     control_plane: ControlPlane,
     db: Database,
+    listener: TcpListener,
     handle_signals: bool,
 ) -> std::io::Result<RunningServer> {
     let state = web::Data::new(ApiState::new(control_plane, config.control_plane.rate_limit));
@@ -117,7 +125,7 @@ pub fn start(
     if !handle_signals {
         server = server.disable_signals();
     }
-    let server = server.bind(config.http.listen)?;
+    let server = server.listen(listener)?;
     let addr = server.addrs().first().copied().ok_or_else(|| std::io::Error::other("no address bound"))?;
     let server = server.run();
     let handle = server.handle();

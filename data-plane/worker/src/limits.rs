@@ -80,27 +80,27 @@ impl Group {
 /// Sustained requests per second and burst for a group on a production-environment project of `tier`.
 fn production_budget(group: Group, tier: Tier) -> (f64, f64) {
     let (rate, burst) = match group {
-        Group::IdentityPublic => (200.0, 600.0),
-        Group::IdentityAdmin => (50.0, 150.0),
-        Group::PermissionRead => (500.0, 1500.0),
-        Group::PermissionAdmin => (100.0, 300.0),
-        Group::OAuth2Public => (200.0, 600.0),
-        Group::OAuth2Admin => (50.0, 150.0),
-        Group::Other => (100.0, 300.0),
+        Group::IdentityPublic => (30.0, 100.0),
+        Group::IdentityAdmin => (10.0, 40.0),
+        Group::PermissionRead => (50.0, 150.0),
+        Group::PermissionAdmin => (10.0, 40.0),
+        Group::OAuth2Public => (20.0, 60.0),
+        Group::OAuth2Admin => (10.0, 40.0),
+        Group::Other => (20.0, 60.0),
     };
     let factor = match tier {
-        Tier::Developer => 0.1,
+        Tier::Developer => 0.33,
         Tier::Production => 1.0,
-        Tier::Growth => 2.0,
-        Tier::Enterprise => 5.0,
+        Tier::Growth => 3.0,
+        Tier::Enterprise => 10.0,
     };
     (rate * factor, burst * factor)
 }
 
-/// The budget for a group, tier and environment; staging and development projects get a tenth of production.
+/// The budget for a group, tier and environment; staging and development projects get two thirds of production.
 pub fn budget(group: Group, tier: Tier, environment: &str, scale: f64) -> RateLimitConfig {
     let (rate, burst) = production_budget(group, tier);
-    let env = if environment == "prod" { 1.0 } else { 0.1 };
+    let env = if environment == "prod" { 1.0 } else { 0.66 };
     let at_least_one = |x: f64| (x * env * scale).round().clamp(1.0, u32::MAX as f64) as u32;
     RateLimitConfig { requests_per_second: at_least_one(rate), burst: at_least_one(burst) }
 }

@@ -18,7 +18,7 @@ async fn dev_seeds_once_and_restarts_with_the_same_data() {
     let opts = DevOptions { data_dir: dir.clone(), port: 0, database_url: None };
     let base = Config::load(None, Vec::new()).unwrap().config;
 
-    let first = start(base.clone(), &opts).await.unwrap();
+    let first = start(base.clone(), &opts, false).await.unwrap();
     let written: DevInfo = serde_json::from_str(&std::fs::read_to_string(dir.join("dev.json")).unwrap()).unwrap();
     assert_eq!(written, first.info);
     let info = first.info.clone();
@@ -28,13 +28,13 @@ async fn dev_seeds_once_and_restarts_with_the_same_data() {
     let members =
         get(&format!("{}/projects/{}/members", info.control_plane_url, info.project.id), &info.project.api_key).await;
     assert_eq!(expect(&members, 200)[0]["role"], "owner");
-    first.server.stop().await;
+    first.stop().await;
 
-    let second = start(base.clone(), &opts).await.unwrap();
+    let second = start(base.clone(), &opts, false).await.unwrap();
     assert_eq!(second.info.workspace_id, info.workspace_id, "restart keeps the seeded workspace");
     assert_eq!(second.info.project, info.project);
     let workspaces = get(&format!("{}/workspaces", second.info.control_plane_url), &second.info.admin_api_key).await;
     assert_eq!(expect(&workspaces, 200)["workspaces"].as_array().unwrap().len(), 1, "no second seeding");
-    second.server.stop().await;
+    second.stop().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
