@@ -135,7 +135,7 @@ async fn run(command: Command, mut config: Config, unknown_keys: &[String]) -> R
             telemetry::init_tracing(&config.telemetry);
             warn_unknown(unknown_keys);
             let opts = tessera_e2e::dev::DevOptions { data_dir: data_dir.clone(), port, database_url };
-            let stack = tessera_e2e::dev::start(config, &opts, true).await?;
+            let stack = tessera_e2e::dev::start(config, &opts).await?;
             println!("{}", tessera_e2e::dev::banner(&stack.info, &data_dir));
             stack.wait().await?;
             Ok(())

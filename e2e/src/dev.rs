@@ -109,21 +109,20 @@ pub struct DevStack {
 }
 
 impl DevStack {
-    /// Waits for a signal to stop the control plane, then stops the regions.
+    /// Serves until SIGINT or SIGTERM, then stops the regions and the control plane.
     pub async fn wait(self) -> std::io::Result<()> {
-        let result = self.server.wait().await;
-        for w in self.workers {
-            w.stop().await;
-        }
-        result
+        tessera_platform::shutdown_signal().await;
+        tracing::info!("shutdown requested; stopping the regions and the control plane");
+        self.stop().await;
+        Ok(())
     }
 
-    /// Stops everything.
+    /// Stops everything: regions first (they hold long-polls on the control plane).
     pub async fn stop(self) {
-        self.server.stop().await;
         for w in self.workers {
             w.stop().await;
         }
+        self.server.stop().await;
     }
 }
 
@@ -137,7 +136,7 @@ fn url_of(listener: &TcpListener) -> String {
 }
 
 /// Starts the dev stack, seeding it on first start, and writes `dev.json`.
-pub async fn start(base: Config, opts: &DevOptions, handle_signals: bool) -> Result<DevStack, DevError> {
+pub async fn start(base: Config, opts: &DevOptions) -> Result<DevStack, DevError> {
     std::fs::create_dir_all(&opts.data_dir).map_err(|source| DevError::Io { path: opts.data_dir.clone(), source })?;
     let dev_file = opts.data_dir.join("dev.json");
     let previous = read_dev_file(&dev_file)?;
@@ -174,7 +173,7 @@ pub async fn start(base: Config, opts: &DevOptions, handle_signals: bool) -> Res
     config.data_plane.forward_secret = Some(Secret::new(forward_secret.clone()));
 
     let clock: SharedClock = Arc::new(SystemClock);
-    let (server, control_plane) = tessera_workspace_api::boot(&config, Some(cp_listener), clock.clone(), handle_signals).await?;
+    let (server, control_plane) = tessera_workspace_api::boot(&config, Some(cp_listener), clock.clone(), false).await?;
     let cp_url = server.url();
 
     let mut info = match previous {
@@ -196,7 +195,7 @@ pub async fn start(base: Config, opts: &DevOptions, handle_signals: bool) -> Res
             Secret::new(format!("sqlite://{}", opts.data_dir.join(format!("region-{name}.db")).display()));
         worker_config.data_plane.region = Some(name.to_owned());
         worker_config.data_plane.region_key = Some(Secret::new(key));
-        let worker = tessera_worker::boot(&worker_config, name, Some(listener), clock.clone(), handle_signals).await?;
+        let worker = tessera_worker::boot(&worker_config, name, Some(listener), clock.clone(), false).await?;
         info.regions.insert(name.to_owned(), worker.url());
         workers.push(worker);
     }
@@ -223,7 +222,8 @@ fn read_dev_file(path: &Path) -> Result<Option<DevInfo>, DevError> {
 async fn still_seeded(cp: &ControlPlane, info: &DevInfo) -> bool {
     match cp.authenticate(&info.project.api_key).await {
         Ok(actor) => {
-            cp.project_get(&actor, info.project.id).await.is_ok() && cp.authenticate(&info.workspace_api_key).await.is_ok()
+            cp.project_get(&actor, info.project.id).await.is_ok()
+                && cp.authenticate(&info.workspace_api_key).await.is_ok()
         }
         Err(_) => false,
     }
@@ -258,7 +258,12 @@ async fn seed(cp: &ControlPlane, url: String, admin_key: String) -> Result<DevIn
         control_plane_url: url,
         workspace_id: workspace.id,
         workspace_api_key: workspace_key.secret,
-        project: DevProject { id: project_id, slug: project.project.slug, api_key: project_key.secret, url: String::new() },
+        project: DevProject {
+            id: project_id,
+            slug: project.project.slug,
+            api_key: project_key.secret,
+            url: String::new(),
+        },
         admin_api_key: admin_key,
         regions: BTreeMap::new(),
         project_url_template: String::new(),
@@ -269,8 +274,7 @@ async fn seed(cp: &ControlPlane, url: String, admin_key: String) -> Result<DevIn
 
 /// The banner `tessera dev` prints.
 pub fn banner(info: &DevInfo, data_dir: &Path) -> String {
-    let regions: String =
-        info.regions.iter().map(|(name, url)| format!("  Region {name:<24}{url}\n")).collect();
+    let regions: String = info.regions.iter().map(|(name, url)| format!("  Region {name:<24}{url}\n")).collect();
     format!(
         "\nTessera is running.\n\n  \
          Control plane (workspace API)  {url}\n{regions}  \

@@ -23,6 +23,8 @@ pub struct RunningServer {
     handle: actix_web::dev::ServerHandle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     housekeeping: tokio::task::JoinHandle<()>,
+    control_plane: ControlPlane,
+    handle_signals: bool,
 }
 
 impl RunningServer {
@@ -31,18 +33,31 @@ impl RunningServer {
         format!("http://{}", self.addr)
     }
 
-    /// Stops accepting, finishes in-flight requests, and waits.
+    /// Stops accepting, ends directory long-polls, finishes in-flight requests, and waits.
     pub async fn stop(self) {
+        self.control_plane.close();
         self.handle.stop(true).await;
         self.housekeeping.abort();
         let _ = self.task.await;
     }
 
-    /// Waits until the server stops (on a signal, when `handle_signals` was set).
-    pub async fn wait(self) -> std::io::Result<()> {
-        let result = self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)));
+    /// Serves until the server stops; with `handle_signals`, SIGINT or SIGTERM stop it gracefully.
+    pub async fn wait(mut self) -> std::io::Result<()> {
+        if self.handle_signals {
+            tokio::select! {
+                result = &mut self.task => {
+                    self.housekeeping.abort();
+                    return result.unwrap_or_else(|e| Err(std::io::Error::other(e)));
+                }
+                _ = tessera_platform::shutdown_signal() => {
+                    tracing::info!("shutdown requested; finishing in-flight requests");
+                }
+            }
+        }
+        self.control_plane.close();
+        self.handle.stop(true).await;
         self.housekeeping.abort();
-        result
+        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
     }
 }
 
@@ -79,11 +94,12 @@ pub async fn boot(
     }
     let listener = match listener {
         Some(l) => l,
-        None => TcpListener::bind(config.http.listen).map_err(|source| BootError::Bind { addr: config.http.listen, source })?,
+        None => TcpListener::bind(config.http.listen)
+            .map_err(|source| BootError::Bind { addr: config.http.listen, source })?,
     };
     let addr = listener.local_addr().unwrap_or(config.http.listen);
-    let server =
-        start(config, control_plane.clone(), db, listener, handle_signals).map_err(|source| BootError::Bind { addr, source })?;
+    let server = start(config, control_plane.clone(), db, listener, handle_signals)
+        .map_err(|source| BootError::Bind { addr, source })?;
     Ok((server, control_plane))
 }
 
@@ -101,6 +117,7 @@ pub fn start(
     let body_limit = config.http.max_body_bytes;
 
     let cleanup_state = state.clone();
+    let cleanup_control_plane = state.control_plane.clone();
     let factory = move || {
         App::new()
             .app_data(state.clone())
@@ -141,7 +158,7 @@ pub fn start(
         }
     });
     tracing::info!(%addr, "control plane listening");
-    Ok(RunningServer { addr, handle, task, housekeeping })
+    Ok(RunningServer { addr, handle, task, housekeeping, control_plane: cleanup_control_plane, handle_signals })
 }
 
 async fn openapi_json() -> HttpResponse {

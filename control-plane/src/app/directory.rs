@@ -98,6 +98,7 @@ impl ControlPlane {
         let deadline = Instant::now() + wait;
         // Subscribe before reading, so a commit between the read and the wait still wakes us.
         let mut news = self.feed.subscribe();
+        let mut closing = self.closing.subscribe();
         loop {
             let head = self.store.directory_head().await.map_err(Error::from)?;
             let oldest = self.store.directory_oldest().await.map_err(Error::from)?.unwrap_or(head + 1);
@@ -106,10 +107,15 @@ impl ControlPlane {
             }
             let entries = self.store.directory_entries(after, limit).await.map_err(Error::from)?;
             let now = Instant::now();
-            if !entries.is_empty() || now >= deadline {
+            if !entries.is_empty() || now >= deadline || *closing.borrow() {
                 return Ok((entries, head));
             }
-            let _ = tokio::time::timeout((deadline - now).min(POLL_INTERVAL), news.changed()).await;
+            let pause = (deadline - now).min(POLL_INTERVAL);
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = news.changed() => {}
+                _ = closing.changed() => {}
+            }
         }
     }
 

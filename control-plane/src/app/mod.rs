@@ -69,12 +69,24 @@ pub struct ControlPlane {
     clock: SharedClock,
     settings: Settings,
     feed: Arc<tokio::sync::watch::Sender<i64>>,
+    closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl ControlPlane {
     /// Assembles the control plane over a migrated store.
     pub fn new(store: Store, clock: SharedClock, settings: Settings) -> Self {
-        Self { store, clock, settings, feed: Arc::new(tokio::sync::watch::Sender::new(0)) }
+        Self {
+            store,
+            clock,
+            settings,
+            feed: Arc::new(tokio::sync::watch::Sender::new(0)),
+            closing: Arc::new(tokio::sync::watch::Sender::new(false)),
+        }
+    }
+
+    /// Ends every waiting directory long-poll now, so a shutdown does not wait for them to time out.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
     }
 
     /// The store, for health checks and seeding.

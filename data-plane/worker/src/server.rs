@@ -45,6 +45,7 @@ pub struct RunningWorker {
     handle: actix_web::dev::ServerHandle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     background: Vec<tokio::task::JoinHandle<()>>,
+    handle_signals: bool,
 }
 
 impl RunningWorker {
@@ -62,13 +63,26 @@ impl RunningWorker {
         let _ = self.task.await;
     }
 
-    /// Waits until the server stops (on a signal, when signals are handled).
-    pub async fn wait(self) -> std::io::Result<()> {
-        let result = self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)));
+    /// Serves until the server stops; with signals handled, SIGINT or SIGTERM stop it gracefully.
+    pub async fn wait(mut self) -> std::io::Result<()> {
+        if self.handle_signals {
+            tokio::select! {
+                result = &mut self.task => {
+                    for t in &self.background {
+                        t.abort();
+                    }
+                    return result.unwrap_or_else(|e| Err(std::io::Error::other(e)));
+                }
+                _ = tessera_platform::shutdown_signal() => {
+                    tracing::info!(region = %self.region, "shutdown requested; finishing in-flight requests");
+                }
+            }
+        }
         for t in &self.background {
             t.abort();
         }
-        result
+        self.handle.stop(true).await;
+        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
     }
 }
 
@@ -174,10 +188,8 @@ pub async fn boot(
     };
     let workers =
         config.http.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
-    let mut server = HttpServer::new(factory).workers(workers);
-    if !handle_signals {
-        server = server.disable_signals();
-    }
+    // Signals are handled in `RunningWorker::wait`.
+    let server = HttpServer::new(factory).workers(workers).disable_signals();
     let listener = match listener {
         Some(l) => l,
         None => TcpListener::bind(config.http.listen).map_err(WorkerError::Bind)?,
@@ -203,5 +215,6 @@ pub async fn boot(
         handle,
         task,
         background: vec![sync_task, housekeeping],
+        handle_signals,
     })
 }

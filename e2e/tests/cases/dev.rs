@@ -18,7 +18,7 @@ async fn dev_seeds_once_and_restarts_with_the_same_data() {
     let opts = DevOptions { data_dir: dir.clone(), port: 0, database_url: None };
     let base = Config::load(None, Vec::new()).unwrap().config;
 
-    let first = start(base.clone(), &opts, false).await.unwrap();
+    let first = start(base.clone(), &opts).await.unwrap();
     let written: DevInfo = serde_json::from_str(&std::fs::read_to_string(dir.join("dev.json")).unwrap()).unwrap();
     assert_eq!(written, first.info);
     let info = first.info.clone();
@@ -30,9 +30,29 @@ async fn dev_seeds_once_and_restarts_with_the_same_data() {
     assert_eq!(expect(&members, 200)[0]["role"], "owner");
     first.stop().await;
 
-    let second = start(base.clone(), &opts, false).await.unwrap();
+    let second = start(base.clone(), &opts).await.unwrap();
     assert_eq!(second.info.workspace_id, info.workspace_id, "restart keeps the seeded workspace");
-    assert_eq!(second.info.project, info.project);
+    assert_eq!(
+        (&second.info.project.id, &second.info.project.slug, &second.info.project.api_key),
+        (&info.project.id, &info.project.slug, &info.project.api_key)
+    );
+    assert_eq!(second.info.region_keys, info.region_keys, "region keys are reused");
+    // The demo project is served through both regions.
+    for region_url in second.info.regions.values() {
+        let url = format!("{region_url}/p/{}/admin/tenant", info.project.slug);
+        let mut served = None;
+        for _ in 0..200 {
+            let a = get(&url, &info.project.api_key).await;
+            if a.status == 200 {
+                served = Some(a);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        assert_eq!(served.expect("the demo project is served").body["served_by"], "eu-central");
+    }
+    assert!(second.info.project.url.ends_with(&format!("/p/{}", info.project.slug)));
+    assert!(second.info.project_url_template.contains("{slug}"));
     let workspaces = get(&format!("{}/workspaces", second.info.control_plane_url), &second.info.admin_api_key).await;
     assert_eq!(expect(&workspaces, 200)["workspaces"].as_array().unwrap().len(), 1, "no second seeding");
     second.stop().await;

@@ -16,6 +16,11 @@ const NOT_TENANT_SCOPED: &[(&str, &str, &str)] = &[
     ("post", "/workspaces", "operator only; keys get 403 (tested in workspaces.rs)"),
     ("get", "/projects", "lists only the caller's own projects (tested in projects.rs)"),
     ("get", "/regions", "the region registry is not tenant data"),
+    (
+        "put",
+        "/projects/{project_id}/state",
+        "operator only: every key gets the same 403 whatever the id (tested in data_plane.rs)",
+    ),
 ];
 
 fn routes_to_walk(
@@ -23,6 +28,7 @@ fn routes_to_walk(
     b: &Tenant,
     b_revision: &str,
     b_member: &str,
+    b_domain: &str,
 ) -> Vec<(Method, &'static str, String, Option<Value>)> {
     let (bw, bp) = (&b.workspace_id, &b.project_id);
     let patch = json!([{"op": "replace", "path": "/name", "value": "pwned"}]);
@@ -94,6 +100,32 @@ fn routes_to_walk(
             Some(json!({"email": "m@example.com", "role": "owner"})),
         ),
         (Method::DELETE, "/projects/{project}/members/{member}", format!("/projects/{bp}/members/{b_member}"), None),
+        (Method::GET, "/projects/{project_id}/custom-domains", format!("/projects/{bp}/custom-domains"), None),
+        (
+            Method::POST,
+            "/projects/{project_id}/custom-domains",
+            format!("/projects/{bp}/custom-domains"),
+            Some(json!({"hostname": "login.pwned.example"})),
+        ),
+        (
+            Method::POST,
+            "/projects/{project_id}/custom-domains/{domain_id}/verify",
+            format!("/projects/{bp}/custom-domains/{b_domain}/verify"),
+            None,
+        ),
+        (
+            Method::DELETE,
+            "/projects/{project_id}/custom-domains/{domain_id}",
+            format!("/projects/{bp}/custom-domains/{b_domain}"),
+            None,
+        ),
+        // B's domain through A's own project: the domain is not in A's scope.
+        (
+            Method::DELETE,
+            "/projects/{project_id}/custom-domains/{domain_id}",
+            format!("/projects/{}/custom-domains/{b_domain}", a.project_id),
+            None,
+        ),
     ]
 }
 
@@ -113,7 +145,15 @@ async fn every_route_hides_other_workspaces() {
         let b_member = expect(&member, 201)["id"].as_str().unwrap().to_owned();
         let b_before = expect(&api.get(&format!("/projects/{}", b.project_id), &b.workspace_key).await, 200).clone();
         let b_revision = b_before["revision_id"].as_str().unwrap().to_owned();
-        let walk = routes_to_walk(&a, &b, &b_revision, &b_member);
+        let domain = api
+            .post(
+                &format!("/projects/{}/custom-domains", b.project_id),
+                &b.workspace_key,
+                json!({"hostname": "login.b.example"}),
+            )
+            .await;
+        let b_domain = expect(&domain, 201)["id"].as_str().unwrap().to_owned();
+        let walk = routes_to_walk(&a, &b, &b_revision, &b_member, &b_domain);
 
         for (method, template, path, body) in &walk {
             // A project key may not touch even its own workspace (403); everything of B's is absent (404).
@@ -149,6 +189,8 @@ async fn every_route_hides_other_workspaces() {
                 .len(),
             1
         );
+        let domains = api.get(&format!("/projects/{}/custom-domains", b.project_id), &b.workspace_key).await;
+        assert_eq!(expect(&domains, 200).as_array().unwrap().len(), 1, "B's domain survived");
         let b_ws = api.get(&format!("/workspaces/{}", b.workspace_id), &b.workspace_key).await;
         assert_eq!(expect(&b_ws, 200)["name"], "B");
 

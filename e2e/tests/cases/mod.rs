@@ -1,5 +1,6 @@
 mod api;
 mod api_keys;
+mod data_plane;
 mod dev;
 mod isolation;
 mod platform;
