@@ -2,6 +2,7 @@ mod api;
 mod api_keys;
 mod data_plane;
 mod dev;
+mod directory_property;
 mod isolation;
 mod platform;
 mod projects;
