@@ -134,10 +134,15 @@ class RawResponse:
         return json.loads(self.body)
 
 
-def raw_request(url: str, method: str, path: str, key: Optional[str] = None, body: Any = None) -> RawResponse:
-    """A plain HTTP call, for Tessera's extension endpoints that the SDK does not know."""
+def raw_request(
+    url: str, method: str, path: str, key: Optional[str] = None, body: Any = None, headers: Optional[dict] = None
+) -> RawResponse:
+    """A plain HTTP call, for Tessera's extension endpoints that the SDK does not know.
+
+    `headers` adds or replaces request headers (a `Host` given here is sent instead of the URL's).
+    """
     data = None
-    headers = {"Accept": "application/json"}
+    headers = {"Accept": "application/json", **(headers or {})}
     if body is not None:
         data = json.dumps(body).encode()
         headers["Content-Type"] = "application/json"
