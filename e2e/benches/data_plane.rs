@@ -38,6 +38,95 @@ async fn main() {
     propagation(changes).await;
     full_sync(projects).await;
     forwarding(requests).await;
+    noisy_neighbour(requests).await;
+}
+
+/// Latency of one project's requests while another project of the same region floods it.
+async fn noisy_neighbour(requests: usize) {
+    let stack = RegionalStack::start(Backend::Sqlite, |_| {}).await;
+    let cp = stack.control_plane().clone();
+    let op = Actor::Operator;
+    let ws = cp.workspace_create(&op, "bench").await.unwrap().id;
+    let mut slugs = Vec::new();
+    for name in ["quiet", "noisy"] {
+        let (p, _) = cp
+            .project_create(
+                &op,
+                CreateProject {
+                    name: name.into(),
+                    environment: Environment::Prod,
+                    home_region: Some("eu-central".into()),
+                    workspace_id: Some(ws),
+                },
+            )
+            .await
+            .unwrap();
+        slugs.push(p.project.slug);
+    }
+    assert!(stack.converged(Duration::from_secs(10)).await);
+    let base = stack.region_url("eu-central");
+    let quiet = format!("{base}/p/{}/health/alive", slugs[0]);
+    let noisy = format!("{base}/p/{}/health/alive", slugs[1]);
+    let client = reqwest::Client::builder().tcp_nodelay(true).build().unwrap();
+    let measure = |client: reqwest::Client, url: String| async move {
+        let mut lat = Vec::with_capacity(requests);
+        for _ in 0..requests {
+            let t = Instant::now();
+            let resp = client.get(&url).send().await.unwrap();
+            let ok = resp.status() == 200;
+            resp.bytes().await.unwrap();
+            if ok {
+                lat.push(t.elapsed());
+            }
+            // Stay inside the quiet project's own budget (a production project: 20 requests/s sustained here).
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if lat.len() >= 200 {
+                break;
+            }
+        }
+        lat.sort();
+        lat
+    };
+    let alone = measure(client.clone(), quiet.clone()).await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut flooders = Vec::new();
+    for _ in 0..16 {
+        let (client, url, stop) = (client.clone(), noisy.clone(), stop.clone());
+        flooders.push(tokio::spawn(async move {
+            let (mut sent, mut refused) = (0u64, 0u64);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let resp = client.get(&url).send().await.unwrap();
+                refused += u64::from(resp.status() == 429);
+                resp.bytes().await.unwrap();
+                sent += 1;
+            }
+            (sent, refused)
+        }));
+    }
+    let flooded = measure(client.clone(), quiet).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (mut sent, mut refused) = (0, 0);
+    for f in flooders {
+        let (s, r) = f.await.unwrap();
+        sent += s;
+        refused += r;
+    }
+    println!("\nnoisy neighbour (two projects in eu-central; 16 connections flood one):");
+    println!(
+        "  quiet project alone:        p50 {}   p99 {}",
+        micros(percentile(&alone, 0.5)),
+        micros(percentile(&alone, 0.99))
+    );
+    println!(
+        "  quiet project during flood: p50 {}   p99 {}",
+        micros(percentile(&flooded, 0.5)),
+        micros(percentile(&flooded, 0.99))
+    );
+    println!(
+        "  flood: {sent} requests, {refused} refused with 429 ({:.1} %)",
+        100.0 * refused as f64 / sent.max(1) as f64
+    );
+    stack.stop().await;
 }
 
 /// Commit-to-applied latency in both regions over `changes` configuration changes.
@@ -47,7 +136,15 @@ async fn propagation(changes: usize) {
     let op = Actor::Operator;
     let ws = cp.workspace_create(&op, "bench").await.unwrap().id;
     let (p, _) = cp
-        .project_create(&op, CreateProject { name: "bench".into(), environment: Environment::Prod, home_region: Some("eu-central".into()), workspace_id: Some(ws) })
+        .project_create(
+            &op,
+            CreateProject {
+                name: "bench".into(),
+                environment: Environment::Prod,
+                home_region: Some("eu-central".into()),
+                workspace_id: Some(ws),
+            },
+        )
         .await
         .unwrap();
     assert!(stack.converged(Duration::from_secs(10)).await);
@@ -67,7 +164,12 @@ async fn propagation(changes: usize) {
     }
     latencies.sort();
     println!("propagation, commit to applied in both regions, {changes} changes:");
-    println!("  p50 {}   p99 {}   max {}", millis(percentile(&latencies, 0.5)), millis(percentile(&latencies, 0.99)), millis(*latencies.last().unwrap()));
+    println!(
+        "  p50 {}   p99 {}   max {}",
+        millis(percentile(&latencies, 0.5)),
+        millis(percentile(&latencies, 0.99)),
+        millis(*latencies.last().unwrap())
+    );
     stack.stop().await;
 }
 
@@ -101,7 +203,11 @@ async fn full_sync(projects: usize) {
     tx.commit().await.unwrap();
     let (head, records) = cp.directory_snapshot().await.unwrap();
     let bytes: usize = records.iter().map(|r| r.len()).sum();
-    println!("\nfull sync of a fresh region ({projects} projects, snapshot {:.1} MB; seeding took {:.1} s):", bytes as f64 / 1e6, started.elapsed().as_secs_f64());
+    println!(
+        "\nfull sync of a fresh region ({projects} projects, snapshot {:.1} MB; seeding took {:.1} s):",
+        bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
     drop(records);
 
     // Let the running regions catch up, then restart one with an empty database.
@@ -120,7 +226,10 @@ async fn full_sync(projects: usize) {
     println!("  boot to serving all {projects} projects: {:.2} s", elapsed.as_secs_f64());
     let restarted = Instant::now();
     stack.restart_worker(region).await;
-    println!("  restart from the persisted copy (control plane reachable or not): {:.2} s", restarted.elapsed().as_secs_f64());
+    println!(
+        "  restart from the persisted copy (control plane reachable or not): {:.2} s",
+        restarted.elapsed().as_secs_f64()
+    );
     stack.stop().await;
 }
 
@@ -131,7 +240,15 @@ async fn forwarding(requests: usize) {
     let op = Actor::Operator;
     let ws = cp.workspace_create(&op, "bench").await.unwrap().id;
     let (p, _) = cp
-        .project_create(&op, CreateProject { name: "fwd".into(), environment: Environment::Prod, home_region: Some("eu-central".into()), workspace_id: Some(ws) })
+        .project_create(
+            &op,
+            CreateProject {
+                name: "fwd".into(),
+                environment: Environment::Prod,
+                home_region: Some("eu-central".into()),
+                workspace_id: Some(ws),
+            },
+        )
         .await
         .unwrap();
     assert!(stack.converged(Duration::from_secs(10)).await);
@@ -175,7 +292,12 @@ async fn forwarding(requests: usize) {
         for t in tasks {
             total += t.await.unwrap();
         }
-        println!("  {label}: p50 {}   p99 {}   {:.0} requests/s at 32 in flight", micros(p50), micros(percentile(&lat, 0.99)), total as f64 / 3.0);
+        println!(
+            "  {label}: p50 {}   p99 {}   {:.0} requests/s at 32 in flight",
+            micros(p50),
+            micros(percentile(&lat, 0.99)),
+            total as f64 / 3.0
+        );
     }
     println!(
         "  added by forwarding: p50 {}   p99 {}",

@@ -112,3 +112,20 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             f"rate limit: {sdk_helpers.rate_limit_retries} request(s) answered 429 and were retried after Retry-After"
         )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """When a test fails, attach what its fixtures can tell about it (e.g. the tail of each server
+    process's log, see test_multi_process.py): any fixture value with a `failure_details()` method."""
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed:
+        return
+    for name, value in getattr(item, "funcargs", {}).items():
+        details = getattr(value, "failure_details", None)
+        if callable(details):
+            try:
+                report.sections.append((f"fixture {name}: failure details", details()))
+            except Exception as error:  # never hide the test's own failure
+                report.sections.append((f"fixture {name}: failure details", f"(could not collect: {error!r})"))

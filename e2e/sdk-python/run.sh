@@ -38,6 +38,8 @@ vpython="$venv/bin/python"
 # ----------------------------------------------------------------------------- binary
 
 [ -x "$tessera_bin" ] || { log "no tessera binary at $tessera_bin (build it with cargo build, or set TESSERA_BIN)" >&2; exit 1; }
+# test_multi_process.py starts its own processes from this binary.
+export TESSERA_BIN="$tessera_bin"
 
 # ----------------------------------------------------------------------------- cleanup
 

@@ -190,7 +190,8 @@ impl RegionalStack {
     /// Gives a region's worker a fresh, empty database (it takes effect at the next restart), as a newly
     /// provisioned region would have.
     pub async fn replace_worker_database(&mut self, region: &str) {
-        let backend = tessera_platform::db::Backend::of_url(self.worker_configs[region].database.url.expose()).expect("known backend");
+        let backend = tessera_platform::db::Backend::of_url(self.worker_configs[region].database.url.expose())
+            .expect("known backend");
         let db = TestDatabase::new(backend, &tessera_worker::migrations()).await;
         self.worker_configs.get_mut(region).expect("region").database.url = Secret::new(db.url.clone());
         self._dbs.push(db);

@@ -134,8 +134,21 @@ pub async fn forward(
             answer.append_header((n, value.as_bytes()));
         }
     }
-    Ok(answer.streaming(resp.bytes_stream().map(|chunk| chunk.map_err(std::io::Error::other))))
+    // Small answers with a known length are relayed whole (cheaper than chunked streaming); the rest stream.
+    match resp.content_length() {
+        Some(len) if len <= BUFFER_LIMIT => {
+            let bytes = resp.bytes().await.map_err(|e| {
+                tracing::warn!(error = %e, "the home region's answer broke off");
+                ApiError::new(StatusCode::BAD_GATEWAY, "The project's home region answered incompletely")
+            })?;
+            Ok(answer.body(bytes))
+        }
+        _ => Ok(answer.streaming(resp.bytes_stream().map(|chunk| chunk.map_err(std::io::Error::other)))),
+    }
 }
+
+/// Answers up to this size are buffered rather than streamed.
+const BUFFER_LIMIT: u64 = 64 * 1024;
 
 fn insert(map: &mut reqwest::header::HeaderMap, name: &'static str, value: &str) {
     if let Ok(v) = reqwest::header::HeaderValue::from_str(value) {
