@@ -43,27 +43,8 @@ async fn main() {
 
 /// Latency of one project's requests while another project of the same region floods it.
 async fn noisy_neighbour(requests: usize) {
-    let stack = RegionalStack::start(Backend::Sqlite, |_| {}).await;
-    let cp = stack.control_plane().clone();
-    let op = Actor::Operator;
-    let ws = cp.workspace_create(&op, "bench").await.unwrap().id;
-    let mut slugs = Vec::new();
-    for name in ["quiet", "noisy"] {
-        let (p, _) = cp
-            .project_create(
-                &op,
-                CreateProject {
-                    name: name.into(),
-                    environment: Environment::Prod,
-                    home_region: Some("eu-central".into()),
-                    workspace_id: Some(ws),
-                },
-            )
-            .await
-            .unwrap();
-        slugs.push(p.project.slug);
-    }
-    assert!(stack.converged(Duration::from_secs(10)).await);
+    let (stack, projects) = stack_with_projects(|_| {}, &["quiet", "noisy"]).await;
+    let slugs: Vec<String> = projects.into_iter().map(|(_, slug)| slug).collect();
     let base = stack.region_url("eu-central");
     let quiet = format!("{base}/p/{}/health/alive", slugs[0]);
     let noisy = format!("{base}/p/{}/health/alive", slugs[1]);
@@ -129,29 +110,44 @@ async fn noisy_neighbour(requests: usize) {
     stack.stop().await;
 }
 
-/// Commit-to-applied latency in both regions over `changes` configuration changes.
-async fn propagation(changes: usize) {
-    let stack = RegionalStack::start(Backend::Sqlite, |c| c.data_plane.directory_wait_ms = 20_000).await;
+/// A regional stack with projects homed in eu-central, converged; returns the stack and the projects' ids and slugs.
+async fn stack_with_projects(
+    adjust: impl Fn(&mut tessera_platform::config::Config),
+    names: &[&str],
+) -> (RegionalStack, Vec<(ProjectId, String)>) {
+    let stack = RegionalStack::start(Backend::Sqlite, adjust).await;
     let cp = stack.control_plane().clone();
     let op = Actor::Operator;
     let ws = cp.workspace_create(&op, "bench").await.unwrap().id;
-    let (p, _) = cp
-        .project_create(
-            &op,
-            CreateProject {
-                name: "bench".into(),
-                environment: Environment::Prod,
-                home_region: Some("eu-central".into()),
-                workspace_id: Some(ws),
-            },
-        )
-        .await
-        .unwrap();
+    let mut projects = Vec::new();
+    for name in names {
+        let (p, _) = cp
+            .project_create(
+                &op,
+                CreateProject {
+                    name: (*name).into(),
+                    environment: Environment::Prod,
+                    home_region: Some("eu-central".into()),
+                    workspace_id: Some(ws),
+                },
+            )
+            .await
+            .unwrap();
+        projects.push((p.project.id, p.project.slug));
+    }
     assert!(stack.converged(Duration::from_secs(10)).await);
+    (stack, projects)
+}
+
+/// Commit-to-applied latency in both regions over `changes` configuration changes.
+async fn propagation(changes: usize) {
+    let (stack, projects) = stack_with_projects(|c| c.data_plane.directory_wait_ms = 20_000, &["bench"]).await;
+    let cp = stack.control_plane().clone();
+    let op = Actor::Operator;
     let mut latencies = Vec::with_capacity(changes);
     for i in 0..changes {
         let ops = json!([{"op": "replace", "path": "/services/identity/config/session/lifespan", "value": format!("{}h", 1 + i % 48)}]);
-        cp.project_update(&op, p.project.id, ProjectUpdate::Patch(ops), None).await.unwrap();
+        cp.project_update(&op, projects[0].0, ProjectUpdate::Patch(ops), None).await.unwrap();
         let committed = Instant::now();
         let head = cp.store().directory_head().await.unwrap();
         loop {
@@ -235,24 +231,8 @@ async fn full_sync(projects: usize) {
 
 /// Latency and throughput of requests served directly by the home region versus forwarded by another.
 async fn forwarding(requests: usize) {
-    let stack = RegionalStack::start(Backend::Sqlite, |c| c.data_plane.rate_limit_scale = 1e6).await;
-    let cp = stack.control_plane().clone();
-    let op = Actor::Operator;
-    let ws = cp.workspace_create(&op, "bench").await.unwrap().id;
-    let (p, _) = cp
-        .project_create(
-            &op,
-            CreateProject {
-                name: "fwd".into(),
-                environment: Environment::Prod,
-                home_region: Some("eu-central".into()),
-                workspace_id: Some(ws),
-            },
-        )
-        .await
-        .unwrap();
-    assert!(stack.converged(Duration::from_secs(10)).await);
-    let slug = p.project.slug.clone();
+    let (stack, projects) = stack_with_projects(|c| c.data_plane.rate_limit_scale = 1e6, &["fwd"]).await;
+    let slug = projects[0].1.clone();
     let client = reqwest::Client::builder().tcp_nodelay(true).build().unwrap();
     println!("\nforwarding (GET /p/<slug>/health/alive, project homed in eu-central):");
     let mut p50s = Vec::new();
