@@ -136,12 +136,13 @@ pub fn start(
             .configure(internal::configure)
             .default_service(web::to(http::not_found))
     };
-    let mut server = HttpServer::new(factory).workers(
-        config.http.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)),
-    );
-    if !handle_signals {
-        server = server.disable_signals();
-    }
+    // Signals are handled in `RunningServer::wait`, which first ends the directory long-polls.
+    let server = HttpServer::new(factory)
+        .workers(
+            config.http.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)),
+        )
+        .shutdown_timeout(10)
+        .disable_signals();
     let server = server.listen(listener)?;
     let addr = server.addrs().first().copied().ok_or_else(|| std::io::Error::other("no address bound"))?;
     let server = server.run();

@@ -56,10 +56,10 @@ impl RunningWorker {
 
     /// Stops serving and syncing.
     pub async fn stop(self) {
-        self.handle.stop(true).await;
         for t in &self.background {
             t.abort();
         }
+        self.handle.stop(true).await;
         let _ = self.task.await;
     }
 
@@ -189,7 +189,7 @@ pub async fn boot(
     let workers =
         config.http.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
     // Signals are handled in `RunningWorker::wait`.
-    let server = HttpServer::new(factory).workers(workers).disable_signals();
+    let server = HttpServer::new(factory).workers(workers).shutdown_timeout(10).disable_signals();
     let listener = match listener {
         Some(l) => l,
         None => TcpListener::bind(config.http.listen).map_err(WorkerError::Bind)?,

@@ -535,10 +535,15 @@ async fn custom_domains_route_only_once_verified() {
         let verified = c.cp(Method::POST, &format!("{base}/{id}/verify"), &wk, None).await;
         assert_eq!(expect(&verified, 200)["verified"], true);
         assert!(stack.converged(CONVERGE).await);
+        let (_, _, other_key) = c.project_in("eu-central").await;
+        assert!(stack.converged(CONVERGE).await);
         for region in REGIONS {
             let a = via_domain(region).await;
             assert_eq!(expect(&a, 200)["served_by"], "eu-central", "via {region}");
             assert!(a.body["hosts"].as_array().unwrap().contains(&json!("login.acme.test")));
+            // Through the custom domain too, another project's key is refused.
+            let url = format!("{}/admin/tenant", stack.region_url(region));
+            expect_error(&c.send(Method::GET, &url, Some(&other_key), Some("login.acme.test"), None).await, 401);
         }
         let listed = c.cp(Method::GET, &base, &wk, None).await;
         assert_eq!(expect(&listed, 200).as_array().unwrap().len(), 1);
