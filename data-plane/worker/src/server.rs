@@ -162,7 +162,7 @@ pub async fn boot(
         status: status.clone(),
         db,
         limits: TenantLimits::new(config.data_plane.rate_limit_scale),
-        client,
+        client: crate::forward::client(),
         regions,
         forward_secret,
         max_hops: config.data_plane.max_hops,

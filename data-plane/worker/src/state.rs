@@ -24,7 +24,7 @@ pub struct WorkerState {
     pub db: Database,
     pub limits: TenantLimits,
     /// Keep-alive pool for forwarding.
-    pub client: reqwest::Client,
+    pub client: crate::forward::ForwardClient,
     /// Base URL of every region, for forwarding.
     pub regions: BTreeMap<String, String>,
     pub forward_secret: String,
