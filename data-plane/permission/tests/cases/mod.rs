@@ -1,0 +1,4 @@
+mod check_table;
+mod differential;
+mod expand_table;
+mod fixtures;

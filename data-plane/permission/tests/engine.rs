@@ -1,0 +1,2 @@
+//! The permission engine's one integration-test binary.
+mod cases;
