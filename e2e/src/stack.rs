@@ -187,6 +187,15 @@ impl RegionalStack {
         self.workers.insert(region.to_owned(), worker);
     }
 
+    /// Starts another worker for `region` on the same database (a region runs several); the caller stops it.
+    pub async fn extra_worker(&self, region: &str) -> tessera_worker::RunningWorker {
+        let config = &self.worker_configs[region];
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        tessera_worker::boot(config, region, Some(listener), Arc::new(SystemClock), false)
+            .await
+            .expect("extra worker starts")
+    }
+
     /// Gives a region's worker a fresh, empty database (it takes effect at the next restart), as a newly
     /// provisioned region would have.
     pub async fn replace_worker_database(&mut self, region: &str) {

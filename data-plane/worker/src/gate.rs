@@ -1,9 +1,9 @@
 //! The tenant gate: the middleware every request passes before any engine code runs.
 //!
 //! In order: resolve the project (unknown → 404); refuse halted projects (403); forward to the home region
-//! when it is not this one; spend the project's rate budget (429); authenticate `/admin/*` against the
-//! project's replicated API-key hashes (401); then hand the engines a [`TenantContext`], with the `/p/<slug>`
-//! prefix stripped. Requests that name no project fall through to the worker's own routes.
+//! when it is not this one; spend the project's rate budget (429); authenticate admin and permission routes
+//! against the project's replicated API-key hashes (401); then hand the engines a [`TenantContext`], with the
+//! `/p/<slug>` prefix stripped. Requests that name no project fall through to the worker's own routes.
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -77,7 +77,7 @@ pub async fn gate<B: MessageBody + 'static>(req: ServiceRequest, next: Next<B>) 
             state.metrics.tenant(&project, "rate_limited");
             return refuse(req, ApiError::too_many_requests(retry_after_secs(wait)));
         }
-        if (path == "/admin" || path.starts_with("/admin/")) && !admin_key_valid(&req, &tenant, &state) {
+        if needs_project_key(&path) && !admin_key_valid(&req, &tenant, &state) {
             state.metrics.tenant(&project, "unauthorized");
             return refuse(
                 req,
@@ -121,6 +121,13 @@ pub async fn gate<B: MessageBody + 'static>(req: ServiceRequest, next: Next<B>) 
     }
     .instrument(span)
     .await
+}
+
+/// Routes that only the project's API keys may call: every admin route, and (as on Ory Network) the whole
+/// permission API, reads included.
+pub fn needs_project_key(path: &str) -> bool {
+    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    under("/admin") || under("/relation-tuples") || under("/namespaces") || under("/opl")
 }
 
 /// Whether the request carries one of the project's unexpired API keys.

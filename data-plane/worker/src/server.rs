@@ -21,6 +21,7 @@ use crate::limits::TenantLimits;
 use crate::metrics::WorkerMetrics;
 use crate::state::WorkerState;
 use crate::{gate, routes};
+use tessera_permission::service::{PermissionService, ServiceSettings};
 
 /// Why a worker could not start.
 #[derive(Debug, thiserror::Error)]
@@ -86,12 +87,9 @@ impl RunningWorker {
     }
 }
 
-/// The worker's schema migrations.
+/// The worker's schema migrations (the regional database's, shared with the engines).
 pub fn migrations() -> tessera_platform::db::Migrations {
-    tessera_platform::db::Migrations {
-        postgres: sqlx::migrate!("../../migrations/data-plane/postgres"),
-        sqlite: sqlx::migrate!("../../migrations/data-plane/sqlite"),
-    }
+    tessera_platform::db::data_plane_migrations()
 }
 
 /// Starts the worker for `region`: loads the persisted directory (and serves from it at once), then follows
@@ -130,6 +128,14 @@ pub async fn boot(
     let loaded = load_persisted(&store, &directory).await?;
     tracing::info!(region, projects = loaded, seq = directory.seq(), "serving from the persisted directory");
 
+    let metrics = WorkerMetrics::new(region);
+    let permissions = Arc::new(
+        PermissionService::new(db.clone(), metrics.http.registry(), ServiceSettings::default())
+            .await
+            .map_err(|e| WorkerError::Config(format!("cannot start the permission engine: {e}")))?,
+    );
+    let feed_task = tokio::spawn(permissions.clone().follow(clock.clone()));
+
     let status = Arc::new(SyncStatus::default());
     let client = reqwest::Client::builder()
         .pool_idle_timeout(Duration::from_secs(90))
@@ -167,15 +173,17 @@ pub async fn boot(
         forward_secret,
         max_hops: config.data_plane.max_hops,
         max_body_bytes: config.http.max_body_bytes,
-        metrics: WorkerMetrics::new(region),
+        metrics,
         clock,
     });
+    let permissions = web::Data::from(permissions);
     let http_metrics = web::Data::new(state.metrics.http.clone());
     let body_limit = config.http.max_body_bytes;
     let app_state = state.clone();
     let factory = move || {
         App::new()
             .app_data(app_state.clone())
+            .app_data(permissions.clone())
             .app_data(http_metrics.clone())
             .app_data(http::json_config(body_limit))
             .app_data(http::query_config())
@@ -214,7 +222,7 @@ pub async fn boot(
         status,
         handle,
         task,
-        background: vec![sync_task, housekeeping],
+        background: vec![sync_task, housekeeping, feed_task],
         handle_signals,
     })
 }

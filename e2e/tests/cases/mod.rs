@@ -4,6 +4,7 @@ mod data_plane;
 mod dev;
 mod directory_property;
 mod isolation;
+mod permissions;
 mod platform;
 mod projects;
 mod workspaces;

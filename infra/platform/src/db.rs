@@ -174,6 +174,14 @@ impl Transaction {
     }
 }
 
+/// The regional database's schema (directory copy, relationships, …), shared by the worker and its engines.
+pub fn data_plane_migrations() -> Migrations {
+    Migrations {
+        postgres: sqlx::migrate!("../../migrations/data-plane/postgres"),
+        sqlite: sqlx::migrate!("../../migrations/data-plane/sqlite"),
+    }
+}
+
 /// Whether an error is a violated unique constraint, on either backend.
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())

@@ -1,8 +1,8 @@
 //! `services.permission.config`: namespaces (a list, or an Ory Permission Language document) and read limits.
 //!
 //! Ory Network stores OPL as `namespaces: {"location": "base64://<source>"}`. We accept exactly that inline
-//! form and never fetch a location from a file or the network. Parsing and compiling the OPL arrives with the
-//! permission engine; until then the decoded source is carried in the rendered config.
+//! form and never fetch a location from a file or the network. The document is parsed here, at write time,
+//! so a bad one is refused with the parser's errors; the regions compile the same source when they load it.
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -81,7 +81,17 @@ pub fn validate(c: &PermissionConfig) -> Result<(), Invalid> {
             }
         }
         Namespaces::Opl(loc) => {
-            decode_opl(&loc.location).map_err(|m| Invalid::at("namespaces.location", m))?;
+            let source = decode_opl(&loc.location).map_err(|m| Invalid::at("namespaces.location", m))?;
+            if let Err(errors) = tessera_opl::parse(&source) {
+                let listed: Vec<String> = errors
+                    .iter()
+                    .map(|e| format!("line {}, column {}: {}", e.start.line, e.start.column, e.message))
+                    .collect();
+                return Err(Invalid::at(
+                    "namespaces.location",
+                    format!("the OPL document does not compile: {}", listed.join("; ")),
+                ));
+            }
         }
     }
     Ok(())
