@@ -187,6 +187,11 @@ impl RegionalStack {
         self.workers.insert(region.to_owned(), worker);
     }
 
+    /// The database URL of a region's worker (for benchmarks that load data directly).
+    pub fn worker_database_url(&self, region: &str) -> String {
+        self.worker_configs[region].database.url.expose().to_owned()
+    }
+
     /// Starts another worker for `region` on the same database (a region runs several); the caller stops it.
     pub async fn extra_worker(&self, region: &str) -> tessera_worker::RunningWorker {
         let config = &self.worker_configs[region];

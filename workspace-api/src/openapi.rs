@@ -34,6 +34,7 @@ use crate::routes::{api_keys, domains, members, projects, regions, workspaces};
         projects::purge_project,
         projects::list_project_revisions,
         projects::set_project_state,
+        projects::validate_opl,
         domains::list_custom_domains,
         domains::add_custom_domain,
         domains::verify_custom_domain,

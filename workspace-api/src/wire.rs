@@ -431,3 +431,27 @@ pub struct SetProjectStateBody {
     /// `running` or `halted`.
     pub state: String,
 }
+
+/// A position in an OPL document.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = oplSourcePosition)]
+pub struct OplSourcePosition {
+    pub line: u32,
+    pub column: u32,
+}
+
+/// One OPL error.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = oplParseError)]
+pub struct OplParseError {
+    pub message: String,
+    pub start: OplSourcePosition,
+    pub end: OplSourcePosition,
+}
+
+/// The answer to `POST /projects/{project_id}/opl/validate`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = oplValidateResult)]
+pub struct OplValidateResult {
+    pub errors: Vec<OplParseError>,
+}

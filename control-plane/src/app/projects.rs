@@ -235,6 +235,17 @@ impl ControlPlane {
         self.project_for(actor, id, ProjectAction::Configure).await
     }
 
+    /// Checks an OPL document for a project without saving it; the errors carry positions.
+    pub async fn project_validate_opl(
+        &self,
+        actor: &Actor,
+        id: ProjectId,
+        source: &str,
+    ) -> Result<Vec<tessera_opl::ParseError>> {
+        self.project_for(actor, id, ProjectAction::Configure).await?;
+        Ok(tessera_opl::check_syntax(source))
+    }
+
     /// Every revision of a project, newest first.
     pub async fn project_revisions(&self, actor: &Actor, id: ProjectId) -> Result<Vec<Revision>> {
         self.project_for(actor, id, ProjectAction::Configure).await?;

@@ -102,6 +102,11 @@ pub async fn gate<B: MessageBody + 'static>(req: ServiceRequest, next: Next<B>) 
                 environment: r.environment.clone(),
                 revision_id: r.revision_id,
                 config,
+                base_path: if rewritten.is_some() {
+                    format!("{}{}", routing::PATH_PREFIX, r.slug)
+                } else {
+                    String::new()
+                },
             },
             &state.region,
             state.db.clone(),

@@ -103,6 +103,12 @@ fn routes_to_walk(
         (Method::GET, "/projects/{project_id}/custom-domains", format!("/projects/{bp}/custom-domains"), None),
         (
             Method::POST,
+            "/projects/{project_id}/opl/validate",
+            format!("/projects/{bp}/opl/validate"),
+            Some(json!("class A implements Namespace {}")),
+        ),
+        (
+            Method::POST,
             "/projects/{project_id}/custom-domains",
             format!("/projects/{bp}/custom-domains"),
             Some(json!({"hostname": "login.pwned.example"})),

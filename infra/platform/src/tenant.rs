@@ -31,6 +31,7 @@ struct Inner {
     region: String,
     revision_id: Option<RevisionId>,
     config: Arc<RenderedConfig>,
+    base_path: String,
     db: Database,
 }
 
@@ -43,6 +44,9 @@ pub struct TenantParts {
     pub environment: String,
     pub revision_id: Option<RevisionId>,
     pub config: Arc<RenderedConfig>,
+    /// The path the client reached the project under (`/p/<slug>` through the path prefix, else empty);
+    /// engines put it in front of links they return.
+    pub base_path: String,
 }
 
 impl TenantContext {
@@ -57,6 +61,7 @@ impl TenantContext {
                 region: region.to_owned(),
                 revision_id: parts.revision_id,
                 config: parts.config,
+                base_path: parts.base_path,
                 db,
             }),
         }
@@ -95,6 +100,11 @@ impl TenantContext {
     /// The project's rendered configuration.
     pub fn config(&self) -> &RenderedConfig {
         &self.inner.config
+    }
+
+    /// The path the client reached the project under (`/p/<slug>`, or empty at the project's own host).
+    pub fn base_path(&self) -> &str {
+        &self.inner.base_path
     }
 
     /// The project's slice of the regional database.

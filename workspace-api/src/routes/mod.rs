@@ -32,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/projects/{project_id}/revision/{revision_id}", web::patch().to(projects::patch_project_with_revision))
         .route("/projects/{project_id}/revisions", web::get().to(projects::list_project_revisions))
         .route("/projects/{project_id}/state", web::put().to(projects::set_project_state))
+        .route("/projects/{project_id}/opl/validate", web::post().to(projects::validate_opl))
         .route("/projects/{project_id}/custom-domains", web::get().to(domains::list_custom_domains))
         .route("/projects/{project_id}/custom-domains", web::post().to(domains::add_custom_domain))
         .route("/projects/{project_id}/custom-domains/{domain_id}", web::delete().to(domains::remove_custom_domain))

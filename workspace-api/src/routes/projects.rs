@@ -13,7 +13,8 @@ use super::PageQuery;
 use crate::auth::Caller;
 use crate::state::ApiState;
 use crate::wire::{
-    CreateProjectBody, Project, ProjectMetadata, Revision, SetProjectStateBody, SuccessfulProjectUpdate, Warning,
+    CreateProjectBody, OplParseError, OplSourcePosition, OplValidateResult, Project, ProjectMetadata, Revision,
+    SetProjectStateBody, SuccessfulProjectUpdate, Warning,
 };
 
 fn project_json(state: &ApiState, p: ProjectWithSettings) -> Project {
@@ -181,6 +182,30 @@ pub async fn set_project_state(
     let target: ProjectState = body.state.parse().map_err(|e| ApiError::bad_request(format!("state: {e}")))?;
     let project = state.control_plane.project_set_state(&caller.0, path.into_inner(), target).await?;
     Ok(Json(project_json(&state, project)))
+}
+
+/// Check an OPL document for the project without saving it.
+#[utoipa::path(post, path = "/projects/{project_id}/opl/validate", tag = "project", operation_id = "validateOpl",
+    request_body(content = String, content_type = "text/plain", description = "The OPL document"),
+    params(("project_id" = ProjectId, Path, description = "The project's id")),
+    responses((status = 200, body = OplValidateResult), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn validate_opl(
+    caller: Caller,
+    state: Data<ApiState>,
+    path: Path<ProjectId>,
+    body: actix_web::web::Bytes,
+) -> Result<Json<OplValidateResult>, ApiError> {
+    let source =
+        std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("The OPL document must be UTF-8 text."))?;
+    let errors = state.control_plane.project_validate_opl(&caller.0, path.into_inner(), source).await?;
+    let position = |p: tessera_opl::Position| OplSourcePosition { line: p.line, column: p.column };
+    Ok(Json(OplValidateResult {
+        errors: errors
+            .into_iter()
+            .map(|e| OplParseError { message: e.message, start: position(e.start), end: position(e.end) })
+            .collect(),
+    }))
 }
 
 /// The project's configuration history, newest first (a Tessera extension).

@@ -226,15 +226,16 @@ async fn create(
     writable(&schema, &t)?;
     let seq = svc.store().write(tenant.project_id(), &[(true, t.clone())], now()).await.map_err(ServiceError::from)?;
     svc.catch_up(tenant.project_id()).await?;
-    let location = format!("/relation-tuples?{}", location_query(&t));
+    let location = format!("{}/relation-tuples?{}", tenant.base_path(), location_query(&t));
     Ok(with_token(HttpResponse::Created(), &tenant, seq)
         .insert_header((header::LOCATION, location))
         .json(Relationship::from(&t)))
 }
 
+/// The relationship as a list query, keys in alphabetical order (as Keto encodes it).
 fn location_query(t: &RelationTuple) -> String {
     let mut pairs =
-        vec![("namespace", t.namespace.as_str()), ("relation", t.relation.as_str()), ("object", t.object.as_str())];
+        vec![("namespace", t.namespace.as_str()), ("object", t.object.as_str()), ("relation", t.relation.as_str())];
     match &t.subject {
         Subject::Id(id) => pairs.push(("subject_id", id)),
         Subject::Set(s) => pairs.extend([
@@ -425,11 +426,16 @@ async fn batch_check(
             body.tuples.len()
         )));
     }
+    let schema = svc.schema(&tenant)?;
     let mut results = Vec::with_capacity(body.tuples.len());
     for j in &body.tuples {
         let item = match tuple_from_json(j) {
             Err(e) => {
                 BatchCheckItem { allowed: false, error: Some(e.reason().unwrap_or("invalid relationship").to_owned()) }
+            }
+            // Unlike a single check, Keto reports an unknown namespace in a batch as an error.
+            Ok(t) if schema.namespace(&t.namespace).is_none() => {
+                BatchCheckItem { allowed: false, error: Some("The requested resource could not be found".to_owned()) }
             }
             Ok(t) => match run_check(&req, &tenant, &svc, &p, t, None).await {
                 Ok(allowed) => BatchCheckItem { allowed, error: None },

@@ -193,8 +193,9 @@ pub struct OplError {
     pub end: SourcePosition,
 }
 
-/// `POST /opl/syntax/check`'s answer.
+/// `POST /opl/syntax/check`'s answer; `{}` when the document is valid, as Keto answers.
 #[derive(Debug, Serialize)]
 pub struct OplCheckResult {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<OplError>,
 }
