@@ -68,7 +68,12 @@ impl Schema {
 
     /// A schema of plain namespaces (no OPL): every relation is a plain relation with any subject.
     pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
-        Self { namespaces: names.into_iter().map(|n| Namespace { name: n.to_owned(), relations: vec![], permits: vec![] }).collect() }
+        Self {
+            namespaces: names
+                .into_iter()
+                .map(|n| Namespace { name: n.to_owned(), relations: vec![], permits: vec![] })
+                .collect(),
+        }
     }
 }
 

@@ -1,0 +1,2 @@
+class Doc implements Namespace {
+  permits = { v: (ctx) => !(!(this.related.r.traverse((x) => q.related.x.includes(ctx.subject)
