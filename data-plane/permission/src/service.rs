@@ -75,6 +75,9 @@ impl ConsistencyToken {
 /// One loaded project.
 type Slot = Arc<OnceCell<Arc<RwLock<ProjectIndex>>>>;
 
+/// A project's compiled schema and the revision it was compiled from.
+type CachedSchema = (Option<RevisionId>, Arc<Schema>);
+
 /// Engine settings.
 #[derive(Debug, Clone, Copy)]
 pub struct ServiceSettings {
@@ -101,7 +104,7 @@ impl Default for ServiceSettings {
 pub struct PermissionService {
     store: PermissionStore,
     slots: Mutex<HashMap<ProjectId, Slot>>,
-    schemas: Mutex<HashMap<ProjectId, (Option<RevisionId>, Arc<Schema>)>>,
+    schemas: Mutex<HashMap<ProjectId, CachedSchema>>,
     feed_cursor: Mutex<i64>,
     checks: IntCounterVec,
     settings: ServiceSettings,
@@ -290,7 +293,7 @@ impl PermissionService {
                 }
             }
             rounds += 1;
-            if rounds % 600 == 0 {
+            if rounds.is_multiple_of(600) {
                 let before = clock.now() - self.settings.feed_retention;
                 if let Err(e) = self.store.prune(before).await {
                     tracing::warn!(error = %e, "pruning the permission change feed failed");
