@@ -118,6 +118,40 @@ fn columns(t: &RelationTuple) -> Columns<'_> {
 
 const TUPLE_COLUMNS: &str = "seq, namespace, object, relation, subject_kind, subject_id, subject_set_namespace, subject_set_object, subject_set_relation";
 
+/// Binds a [`TupleQuery`]'s eight parameters, in the order [`query_filter`] expects them.
+macro_rules! bind_query {
+    ($query:expr, $q:expr) => {{
+        let (kind, sid, sns, sobj, srel) = subject_filter($q);
+        $query
+            .bind($q.namespace.as_deref())
+            .bind($q.object.as_deref())
+            .bind($q.relation.as_deref())
+            .bind(kind)
+            .bind(sid)
+            .bind(sns)
+            .bind(sobj)
+            .bind(srel)
+    }};
+}
+
+/// The filter of a [`TupleQuery`] over parameters `$n` to `$n+7`, bound with `bind_query!`.
+fn query_filter(n: usize) -> String {
+    let p = |i: usize| format!("${}", n + i);
+    format!(
+        "({0} IS NULL OR namespace = {0}) AND ({1} IS NULL OR object = {1}) AND ({2} IS NULL OR relation = {2}) \
+         AND ({3} IS NULL OR (subject_kind = {3} AND subject_id = {4} AND subject_set_namespace = {5} \
+         AND subject_set_object = {6} AND subject_set_relation = {7}))",
+        p(0),
+        p(1),
+        p(2),
+        p(3),
+        p(4),
+        p(5),
+        p(6),
+        p(7)
+    )
+}
+
 /// The permission engine's access to the regional database.
 #[derive(Debug, Clone)]
 pub struct PermissionStore {
@@ -211,25 +245,12 @@ impl PermissionStore {
         after: i64,
         limit: i64,
     ) -> Result<Vec<(i64, RelationTuple)>, DbError> {
-        let (kind, sid, sns, sobj, srel) = subject_filter(query);
         let sql = format!(
-            "SELECT {TUPLE_COLUMNS} FROM relation_tuples WHERE project_id = $1 AND seq > $2 \
-             AND ($3 IS NULL OR namespace = $3) AND ($4 IS NULL OR object = $4) AND ($5 IS NULL OR relation = $5) \
-             AND ($6 IS NULL OR (subject_kind = $6 AND subject_id = $7 AND subject_set_namespace = $8 AND subject_set_object = $9 AND subject_set_relation = $10)) \
-             ORDER BY seq LIMIT $11"
+            "SELECT {TUPLE_COLUMNS} FROM relation_tuples WHERE project_id = $1 AND seq > $2 AND {} ORDER BY seq LIMIT $11",
+            query_filter(3)
         );
         let rows: Vec<TupleRow> = on_db!(&self.db, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(project)
-                .bind(after)
-                .bind(query.namespace.as_deref())
-                .bind(query.object.as_deref())
-                .bind(query.relation.as_deref())
-                .bind(kind)
-                .bind(sid)
-                .bind(sns)
-                .bind(sobj)
-                .bind(srel)
+            bind_query!(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(project).bind(after), query)
                 .bind(limit)
                 .fetch_all(pool)
                 .await?
@@ -390,26 +411,12 @@ async fn select_matching(
     project: ProjectId,
     q: &TupleQuery,
 ) -> Result<Vec<RelationTuple>, DbError> {
-    let (kind, sid, sns, sobj, srel) = subject_filter(q);
     let sql = format!(
-        "SELECT {TUPLE_COLUMNS} FROM relation_tuples WHERE project_id = $1 \
-         AND ($2 IS NULL OR namespace = $2) AND ($3 IS NULL OR object = $3) AND ($4 IS NULL OR relation = $4) \
-         AND ($5 IS NULL OR (subject_kind = $5 AND subject_id = $6 AND subject_set_namespace = $7 AND subject_set_object = $8 AND subject_set_relation = $9)) \
-         ORDER BY seq"
+        "SELECT {TUPLE_COLUMNS} FROM relation_tuples WHERE project_id = $1 AND {} ORDER BY seq",
+        query_filter(2)
     );
     let rows: Vec<TupleRow> = on_tx!(tx, conn => {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(project)
-            .bind(q.namespace.as_deref())
-            .bind(q.object.as_deref())
-            .bind(q.relation.as_deref())
-            .bind(kind)
-            .bind(sid)
-            .bind(sns)
-            .bind(sobj)
-            .bind(srel)
-            .fetch_all(&mut *conn)
-            .await?
+        bind_query!(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(project), q).fetch_all(&mut *conn).await?
     });
     Ok(rows.into_iter().map(TupleRow::into_tuple).collect())
 }

@@ -12,42 +12,7 @@ use super::api::{Answer, expect, expect_error};
 
 const CONVERGE: Duration = Duration::from_secs(10);
 
-const OPL: &str = r#"
-import { Namespace, Context, SubjectSet } from "@ory/keto-namespace-types"
-
-class User implements Namespace {}
-
-class Group implements Namespace {
-  related: {
-    members: (User | SubjectSet<Group, "members">)[]
-  }
-}
-
-class Folder implements Namespace {
-  related: {
-    parents: Folder[]
-    viewers: (User | SubjectSet<Group, "members">)[]
-  }
-  permits = {
-    view: (ctx: Context): boolean => this.related.viewers.includes(ctx.subject) || this.related.parents.traverse((p) => p.permits.view(ctx)),
-  }
-}
-
-class Doc implements Namespace {
-  related: {
-    parents: Folder[]
-    owners: User[]
-    viewers: (User | SubjectSet<Group, "members">)[]
-    banned: User[]
-  }
-  permits = {
-    edit: (ctx: Context): boolean => this.related.owners.includes(ctx.subject),
-    view: (ctx: Context): boolean =>
-      (this.related.viewers.includes(ctx.subject) || this.permits.edit(ctx) || this.related.parents.traverse((p) => p.permits.view(ctx))) &&
-      !this.related.banned.includes(ctx.subject),
-  }
-}
-"#;
+use tessera_e2e::datasets::DRIVE_OPL as OPL;
 
 struct Project {
     base: String,

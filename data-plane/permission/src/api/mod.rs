@@ -36,8 +36,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/relation-tuples", web::put().to(create))
         .route("/admin/relation-tuples", web::delete().to(delete))
         .route("/admin/relation-tuples", web::patch().to(patch))
-        .route("/relation-tuples/check", web::get().to(check_get_mirror))
-        .route("/relation-tuples/check", web::post().to(check_post_mirror))
+        .route("/relation-tuples/check", web::get().to(check_get))
+        .route("/relation-tuples/check", web::post().to(check_post))
         .route("/relation-tuples/check/openapi", web::get().to(check_get))
         .route("/relation-tuples/check/openapi", web::post().to(check_post))
         .route("/relation-tuples/batch/check", web::post().to(batch_check))
@@ -346,14 +346,17 @@ async fn run_check(
     Ok(result.map_err(check_error)? == Membership::Member)
 }
 
-fn mirror(allowed: bool) -> HttpResponse {
-    if allowed {
+/// `/check` mirrors the answer in the status (403 when denied); `/check/openapi` always answers 200.
+fn answer(req: &HttpRequest, allowed: bool) -> HttpResponse {
+    let mirrored = !req.path().ends_with("/openapi");
+    if allowed || !mirrored {
         HttpResponse::Ok().json(CheckResult { allowed })
     } else {
         HttpResponse::Forbidden().json(CheckResult { allowed })
     }
 }
 
+/// `GET /relation-tuples/check` and `GET /relation-tuples/check/openapi`.
 async fn check_get(
     req: HttpRequest,
     tenant: TenantContext,
@@ -363,18 +366,7 @@ async fn check_get(
     let p = params(q);
     let t = tuple_from_query(&p)?;
     let allowed = run_check(&req, &tenant, &svc, &p, t, None).await?;
-    Ok(HttpResponse::Ok().json(CheckResult { allowed }))
-}
-
-async fn check_get_mirror(
-    req: HttpRequest,
-    tenant: TenantContext,
-    svc: Data<PermissionService>,
-    q: Query<Vec<(String, String)>>,
-) -> Result<HttpResponse, ApiError> {
-    let p = params(q);
-    let t = tuple_from_query(&p)?;
-    Ok(mirror(run_check(&req, &tenant, &svc, &p, t, None).await?))
+    Ok(answer(&req, allowed))
 }
 
 /// A check's body: a relationship, optionally with `max-depth`.
@@ -386,6 +378,7 @@ struct CheckBody {
     max_depth: Option<i64>,
 }
 
+/// `POST /relation-tuples/check` and `POST /relation-tuples/check/openapi`.
 async fn check_post(
     req: HttpRequest,
     tenant: TenantContext,
@@ -396,19 +389,7 @@ async fn check_post(
     let p = params(q);
     let t = tuple_from_json(&body.tuple)?;
     let allowed = run_check(&req, &tenant, &svc, &p, t, body.max_depth).await?;
-    Ok(HttpResponse::Ok().json(CheckResult { allowed }))
-}
-
-async fn check_post_mirror(
-    req: HttpRequest,
-    tenant: TenantContext,
-    svc: Data<PermissionService>,
-    q: Query<Vec<(String, String)>>,
-    body: Json<CheckBody>,
-) -> Result<HttpResponse, ApiError> {
-    let p = params(q);
-    let t = tuple_from_json(&body.tuple)?;
-    Ok(mirror(run_check(&req, &tenant, &svc, &p, t, body.max_depth).await?))
+    Ok(answer(&req, allowed))
 }
 
 async fn batch_check(
