@@ -1,0 +1,1 @@
+//! The identity engine (work in progress).

@@ -1,0 +1,1 @@
+//! Identity schemas (work in progress).
