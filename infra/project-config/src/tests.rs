@@ -153,3 +153,56 @@ fn compact_is_empty_for_defaults_and_expand_reverses_it() {
     assert_eq!(typed.identity.session.lifespan, types::GoDuration::secs(7200));
     assert!(typed.identity.selfservice.flows.registration.after.password.unwrap().hooks.is_empty());
 }
+
+fn inline_schema(schema: &Value) -> String {
+    let text = serde_json::to_string(schema).unwrap();
+    format!("base64://{}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, text))
+}
+
+#[test]
+fn default_schema_compiles_and_extracts_identifiers() {
+    let schema =
+        tessera_identity_schema::IdentitySchema::compile(identity::DEFAULT_SCHEMA_ID, &identity::default_schema())
+            .expect("the default schema compiles");
+    let got = schema.validate_traits(&json!({"email": "A@b.co"})).unwrap();
+    let expected: Vec<String> = vec!["a@b.co".into()];
+    assert_eq!(got.identifiers.get("password"), Some(&expected));
+    assert_eq!(got.identifiers.get("code"), Some(&expected));
+    assert_eq!(got.identifiers.get("webauthn"), Some(&expected));
+    assert_eq!(got.verifiable_addresses.len(), 1);
+    assert_eq!(got.verifiable_addresses[0].value, "a@b.co");
+    assert_eq!(got.recovery_addresses[0].via, "email");
+    // The default configuration carries that same schema, inline.
+    let config = identity::IdentityConfig::default();
+    assert_eq!(config.identity.schemas[0].id, identity::DEFAULT_SCHEMA_ID);
+    assert_eq!(identity::decode_inline_schema(&config.identity.schemas[0].url).unwrap(), identity::default_schema());
+    assert_eq!(identity::validate(&config), Ok(()));
+}
+
+#[test]
+fn bad_identity_schemas_are_refused_at_write_time() {
+    let traits = |email: Value| json!({"properties": {"traits": {"type": "object", "properties": {"email": email}}}});
+    let cases = [
+        (
+            "remote $ref",
+            traits(json!({"$ref": "https://evil.example/s.json"})),
+            "reference `https://evil.example/s.json`",
+        ),
+        ("file $ref", traits(json!({"$ref": "file:///etc/passwd"})), "#/properties/traits/properties/email/$ref"),
+        ("invalid JSON Schema", traits(json!({"type": "string", "minLength": "3"})), "invalid JSON Schema"),
+        ("no traits", json!({"type": "object", "properties": {"email": {"type": "string"}}}), "#/properties/traits"),
+        ("not an object", json!(["x"]), "must be a JSON object"),
+    ];
+    for (name, schema, text) in cases {
+        let config = json!({"identity": {"default_schema_id": "x", "schemas": [
+            {"id": "ok", "url": inline_schema(&identity::default_schema())},
+            {"id": "x", "url": inline_schema(&schema)}]}});
+        let err = render(&settings_with("identity", config)).unwrap_err();
+        assert_eq!(err.path, "services.identity.config.identity.schemas.1.url", "{name}: {}", err.message);
+        assert!(err.message.contains(text), "{name}: `{}` lacks `{text}`", err.message);
+    }
+    let local = json!({"definitions": {"e": {"type": "string", "format": "email"}},
+                       "properties": {"traits": {"type": "object", "properties": {"email": {"$ref": "#/definitions/e"}}}}});
+    let ok = json!({"identity": {"default_schema_id": "x", "schemas": [{"id": "x", "url": inline_schema(&local)}]}});
+    assert!(render(&settings_with("identity", ok)).is_ok(), "a local $ref is fine");
+}

@@ -7,6 +7,7 @@
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tessera_identity_schema::IdentitySchema;
 
 mod selfservice;
 
@@ -247,7 +248,9 @@ pub fn default_config(ctx: &RenderContext) -> IdentityConfig {
     c
 }
 
-/// Checks what types cannot: schema references, their ids, and the default schema's presence.
+/// Checks what types cannot: schema references, their ids, the default schema's presence, and that every schema
+/// compiles as an identity schema (local references only, a `traits` object, valid JSON Schema), so a bad schema
+/// is refused when the configuration is written rather than on the first registration.
 pub fn validate(c: &IdentityConfig) -> Result<(), Invalid> {
     if c.identity.schemas.is_empty() {
         return Err(Invalid::at("identity.schemas", "at least one identity schema is required"));
@@ -268,6 +271,12 @@ pub fn validate(c: &IdentityConfig) -> Result<(), Invalid> {
             "identity.default_schema_id",
             format!("`{}` is not the id of any schema in identity.schemas", c.identity.default_schema_id),
         ));
+    }
+    // Compiling is the expensive check, so it runs once the cheap ones passed.
+    for (i, schema) in c.identity.schemas.iter().enumerate() {
+        let path = format!("identity.schemas.{i}.url");
+        let raw = decode_inline_schema(&schema.url).map_err(|m| Invalid::at(&path, m))?;
+        IdentitySchema::compile(&schema.id, &raw).map_err(|e| Invalid::at(&path, e.to_string()))?;
     }
     Ok(())
 }
