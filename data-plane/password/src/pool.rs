@@ -121,3 +121,85 @@ impl PasswordHasher {
         let _ = self.run(move || hasher::dummy_verify(&params, password.as_bytes(), &salt)).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Counts jobs running at once and remembers the highest count.
+    #[derive(Default)]
+    struct HighWater {
+        running: AtomicUsize,
+        max: AtomicUsize,
+    }
+
+    impl HighWater {
+        /// Wraps `work` so it is counted while it runs.
+        fn track<T>(self: &Arc<Self>, work: impl FnOnce() -> T) -> T {
+            let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+            self.max.fetch_max(now, Ordering::SeqCst);
+            let out = work();
+            self.running.fetch_sub(1, Ordering::SeqCst);
+            out
+        }
+    }
+
+    /// Hashes with real argon2id work inside the pool, counted by `meter`.
+    async fn tracked_hash(pool: &PasswordHasher, meter: &Arc<HighWater>, password: &str) -> String {
+        let (meter, password) = (meter.clone(), password.to_owned());
+        let params = HashParams::default();
+        let salt = hasher::new_salt(&params);
+        pool.run(move || meter.track(|| hasher::hash(&params, password.as_bytes(), &salt))).await.unwrap().unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_permit_runs_hashes_one_after_the_other() {
+        let pool = PasswordHasher::new(1);
+        let meter = Arc::new(HighWater::default());
+        let (a, b) = tokio::join!(tracked_hash(&pool, &meter, "first"), tracked_hash(&pool, &meter, "second"));
+        assert!(a.starts_with("$argon2id$") && b.starts_with("$argon2id$"));
+        assert_eq!(meter.max.load(Ordering::SeqCst), 1, "two hashes overlapped on a one-permit pool");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn permits_bound_but_do_not_serialise() {
+        let pool = PasswordHasher::new(2);
+        assert_eq!(pool.max_concurrent(), 2);
+        let meter = Arc::new(HighWater::default());
+        let job = || {
+            let meter = meter.clone();
+            pool.run(move || meter.track(|| std::thread::sleep(Duration::from_millis(150))))
+        };
+        let (a, b, c, d) = tokio::join!(job(), job(), job(), job());
+        for r in [a, b, c, d] {
+            r.unwrap();
+        }
+        assert_eq!(meter.max.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn abandoned_callers_keep_their_permit_until_the_hash_ends() {
+        let pool = PasswordHasher::new(1);
+        let meter = Arc::new(HighWater::default());
+        let slow = {
+            let meter = meter.clone();
+            pool.run(move || meter.track(|| std::thread::sleep(Duration::from_millis(300))))
+        };
+        // The caller gives up (e.g. the client disconnected) while the job is running.
+        assert!(tokio::time::timeout(Duration::from_millis(50), slow).await.is_err());
+        let meter2 = meter.clone();
+        pool.run(move || meter2.track(|| ())).await.unwrap();
+        assert_eq!(meter.max.load(Ordering::SeqCst), 1, "a new job started while the abandoned one still ran");
+    }
+
+    #[test]
+    fn zero_means_one_per_core() {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        assert_eq!(PasswordHasher::new(0).max_concurrent(), cores);
+        assert_eq!(PasswordHasher::default().max_concurrent(), cores);
+    }
+}
