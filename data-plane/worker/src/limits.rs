@@ -17,6 +17,10 @@ use tessera_platform::rate_limit::KeyedLimiter;
 /// An endpoint group: requests that share a bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Group {
+    /// `/sessions/whoami`: asked on every request of a tenant's app, so the largest budget.
+    IdentityWhoami,
+    /// Flow submissions (sign-in, sign-up attempts): the smallest budget, which is what slows password guessing.
+    IdentitySubmit,
     IdentityPublic,
     IdentityAdmin,
     PermissionRead,
@@ -27,7 +31,9 @@ pub enum Group {
 }
 
 impl Group {
-    const ALL: [Group; 7] = [
+    const ALL: [Group; 9] = [
+        Group::IdentityWhoami,
+        Group::IdentitySubmit,
         Group::IdentityPublic,
         Group::IdentityAdmin,
         Group::PermissionRead,
@@ -56,6 +62,18 @@ impl Group {
             "/.well-known/jwks.json",
         ]) {
             Group::OAuth2Public
+        } else if path == "/sessions/whoami" {
+            Group::IdentityWhoami
+        } else if [
+            "/self-service/login",
+            "/self-service/registration",
+            "/self-service/settings",
+            "/self-service/recovery",
+            "/self-service/verification",
+        ]
+        .contains(&path)
+        {
+            Group::IdentitySubmit
         } else if starts(&["/self-service", "/sessions", "/schemas", "/.well-known/ory"]) {
             Group::IdentityPublic
         } else {
@@ -66,6 +84,8 @@ impl Group {
     /// Label for metrics and errors.
     pub fn as_str(&self) -> &'static str {
         match self {
+            Group::IdentityWhoami => "identity-whoami",
+            Group::IdentitySubmit => "identity-submit",
             Group::IdentityPublic => "identity-public",
             Group::IdentityAdmin => "identity-admin",
             Group::PermissionRead => "permission-read",
@@ -80,6 +100,8 @@ impl Group {
 /// Sustained requests per second and burst for a group on a production-environment project of `tier`.
 fn production_budget(group: Group, tier: Tier) -> (f64, f64) {
     let (rate, burst) = match group {
+        Group::IdentityWhoami => (600.0, 1200.0),
+        Group::IdentitySubmit => (10.0, 20.0),
         Group::IdentityPublic => (30.0, 100.0),
         Group::IdentityAdmin => (10.0, 40.0),
         Group::PermissionRead => (50.0, 150.0),
@@ -158,6 +180,9 @@ mod tests {
     #[test]
     fn paths_map_to_groups() {
         assert_eq!(Group::of("/admin/identities/123"), Group::IdentityAdmin);
+        assert_eq!(Group::of("/sessions/whoami"), Group::IdentityWhoami);
+        assert_eq!(Group::of("/self-service/login"), Group::IdentitySubmit);
+        assert_eq!(Group::of("/self-service/login/api"), Group::IdentityPublic);
         assert_eq!(Group::of("/relation-tuples/check"), Group::PermissionRead);
         assert_eq!(Group::of("/admin/relation-tuples"), Group::PermissionAdmin);
         assert_eq!(Group::of("/oauth2/token"), Group::OAuth2Public);

@@ -18,6 +18,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/health/ready", web::get().to(tenant_health))
             .route("/admin/tenant", web::get().to(tenant_info))
             .configure(tessera_permission::api::configure)
+            .configure(tessera_identity::api::configure)
             .default_service(web::to(not_found)),
     )
     .route("/health/alive", web::get().to(worker_alive))

@@ -21,6 +21,7 @@ use crate::limits::TenantLimits;
 use crate::metrics::WorkerMetrics;
 use crate::state::WorkerState;
 use crate::{gate, routes};
+use tessera_identity::service::{IdentityService, IdentitySettings};
 use tessera_permission::service::{PermissionService, ServiceSettings};
 
 /// Why a worker could not start.
@@ -135,6 +136,12 @@ pub async fn boot(
             .map_err(|e| WorkerError::Config(format!("cannot start the permission engine: {e}")))?,
     );
     let feed_task = tokio::spawn(permissions.clone().follow(clock.clone()));
+    let identities = Arc::new(
+        IdentityService::new(db.clone(), metrics.http.registry(), clock.clone(), IdentitySettings::default())
+            .await
+            .map_err(|e| WorkerError::Config(format!("cannot start the identity engine: {e}")))?,
+    );
+    let identity_task = tokio::spawn(identities.clone().follow());
 
     let status = Arc::new(SyncStatus::default());
     let client = reqwest::Client::builder()
@@ -177,6 +184,7 @@ pub async fn boot(
         clock,
     });
     let permissions = web::Data::from(permissions);
+    let identities = web::Data::from(identities);
     let http_metrics = web::Data::new(state.metrics.http.clone());
     let body_limit = config.http.max_body_bytes;
     let app_state = state.clone();
@@ -184,6 +192,7 @@ pub async fn boot(
         App::new()
             .app_data(app_state.clone())
             .app_data(permissions.clone())
+            .app_data(identities.clone())
             .app_data(http_metrics.clone())
             .app_data(http::json_config(body_limit))
             .app_data(http::query_config())
@@ -222,7 +231,7 @@ pub async fn boot(
         status,
         handle,
         task,
-        background: vec![sync_task, housekeeping, feed_task],
+        background: vec![sync_task, housekeeping, feed_task, identity_task],
         handle_signals,
     })
 }

@@ -3,6 +3,7 @@ mod api_keys;
 mod data_plane;
 mod dev;
 mod directory_property;
+mod identity;
 mod isolation;
 mod permissions;
 mod platform;
