@@ -196,3 +196,12 @@ pub fn csrf_value(flow: &Value) -> String {
 }
 
 pub const STRONG: &str = "correct-horse-battery-staple-42";
+
+/// Applies a JSON Patch to the project's settings through the control plane and waits for the regions.
+pub async fn patch_config(stack: &RegionalStack, p: &Project, ops: Value) {
+    let mut c = Client::new();
+    let url = format!("{}/projects/{}", stack.cp_url, p.id);
+    let patched = c.admin(Method::PATCH, &url, &p.workspace_key, Some(ops)).await;
+    expect(&patched, 200);
+    assert!(stack.converged(CONVERGE).await);
+}
