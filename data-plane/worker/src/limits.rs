@@ -187,7 +187,6 @@ mod tests {
         assert_eq!(Group::of("/admin/relation-tuples"), Group::PermissionAdmin);
         assert_eq!(Group::of("/oauth2/token"), Group::OAuth2Public);
         assert_eq!(Group::of("/self-service/login/browser"), Group::IdentityPublic);
-        assert_eq!(Group::of("/sessions/whoami"), Group::IdentityPublic);
         assert_eq!(Group::of("/admin/identitiesX"), Group::Other);
         assert_eq!(Group::of("/health/alive"), Group::Other);
     }
