@@ -104,8 +104,10 @@ pub fn identity_json(i: &Identity, urls: &PublicUrls, audience: Audience<'_>) ->
 /// What a session response includes.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionView<'a> {
-    /// The identity, if expanded.
+    /// The session's identity when known: it decides `active` even when it is not shown.
     pub identity: Option<&'a Identity>,
+    /// Whether `identity` is included in the body (`expand=identity`).
+    pub show_identity: bool,
     /// Whether `identity` is shown as the admin sees it.
     pub admin: bool,
     /// Whether devices are expanded (else `null`).
@@ -130,7 +132,8 @@ pub fn session_json(s: &Session, urls: &PublicUrls, view: SessionView<'_>) -> Va
     o.insert("authentication_methods".into(), Value::Array(methods));
     o.insert("issued_at".into(), json!(timestamp(s.issued_at)));
     let audience = if view.admin { Audience::AdminList } else { Audience::Frontend };
-    o.insert("identity".into(), view.identity.map_or(Value::Null, |i| identity_json(i, urls, audience)));
+    let shown = view.identity.filter(|_| view.show_identity);
+    o.insert("identity".into(), shown.map_or(Value::Null, |i| identity_json(i, urls, audience)));
     o.insert(
         "devices".into(),
         if view.devices {

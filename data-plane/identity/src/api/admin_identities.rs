@@ -326,7 +326,7 @@ async fn sessions_of(
     let page = SessionPage { active: params.bool("active")?, now, after: None, limit: per_page };
     let sessions = svc.store(&tenant).sessions_of(id, &page).await?;
     let urls = PublicUrls::from_request(&req, &tenant);
-    let view = SessionView { identity: Some(&identity), admin: true, devices: true, now };
+    let view = SessionView { identity: Some(&identity), show_identity: true, admin: true, devices: true, now };
     let body: Vec<Value> = sessions.iter().map(|s| session_json(s, &urls, view)).collect();
     Ok(json(StatusCode::OK, &Value::Array(body)))
 }

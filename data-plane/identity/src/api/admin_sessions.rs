@@ -103,17 +103,18 @@ async fn list(
     } else {
         None
     };
-    let identities = if expand.identity {
-        identities_of(&svc, &tenant, sessions.iter().map(|s| s.identity_id)).await?
-    } else {
-        HashMap::new()
-    };
+    let identities = identities_of(&svc, &tenant, sessions.iter().map(|s| s.identity_id)).await?;
     let urls = PublicUrls::from_request(&req, &tenant);
     let body: Vec<Value> = sessions
         .iter()
         .map(|s| {
-            let view =
-                SessionView { identity: identities.get(&s.identity_id), admin: true, devices: expand.devices, now };
+            let view = SessionView {
+                identity: identities.get(&s.identity_id),
+                show_identity: expand.identity,
+                admin: true,
+                devices: expand.devices,
+                now,
+            };
             session_json(s, &urls, view)
         })
         .collect();
@@ -142,13 +143,18 @@ async fn get(
         .session(id)
         .await?
         .ok_or_else(|| IdentityError::NotFound("Unable to locate the resource".into()))?;
-    let identity =
-        if expand.identity { svc.store(&tenant).get(stored.session.identity_id, false).await? } else { None };
+    let identity = svc.store(&tenant).get(stored.session.identity_id, false).await?;
     let urls = PublicUrls::from_request(&req, &tenant);
     let mut body = session_json(
         &stored.session,
         &urls,
-        SessionView { identity: identity.as_ref(), admin: true, devices: expand.devices, now: svc.now() },
+        SessionView {
+            identity: identity.as_ref(),
+            show_identity: expand.identity,
+            admin: true,
+            devices: expand.devices,
+            now: svc.now(),
+        },
     );
     if !expand.devices {
         body["devices"] = Value::Array(Vec::new());

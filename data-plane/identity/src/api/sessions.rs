@@ -68,7 +68,7 @@ async fn list_mine(
         .collect();
     let total = all.len();
     let urls = PublicUrls::from_request(&req, &tenant);
-    let view = SessionView { identity: Some(&current.identity), admin: false, devices: true, now };
+    let view = SessionView { identity: Some(&current.identity), show_identity: true, admin: false, devices: true, now };
     let body: Vec<Value> = all
         .iter()
         .skip((page_no * per_page) as usize)

@@ -179,7 +179,7 @@ impl Ctx<'_> {
         let session = session_json(
             &issued.session,
             &self.urls,
-            SessionView { identity: Some(identity), admin: false, devices: true, now },
+            SessionView { identity: Some(identity), show_identity: true, admin: false, devices: true, now },
         );
         let return_to = flow.return_to.clone().unwrap_or_else(|| self.default_return_url(Some(flow.kind)));
         let identity_json = || crate::wire::identity_json(identity, &self.urls, crate::wire::Audience::Frontend);

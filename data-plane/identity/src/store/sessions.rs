@@ -146,12 +146,17 @@ impl IdentityStore<'_> {
             if let Some(identity) = identity {
                 qb.push(" AND identity_id = ").push_bind(identity);
             }
+            // A session counts as active only while its identity is active too, as whoami decides.
+            const IDENTITY_ACTIVE: &str = "EXISTS (SELECT 1 FROM identities i WHERE i.project_id = sessions.project_id \
+                AND i.id = sessions.identity_id AND i.state = 'active')";
             match page.active {
                 Some(true) => {
                     qb.push(" AND active = ").push_bind(true).push(" AND expires_at > ").push_bind(page.now);
+                    qb.push(" AND ").push(IDENTITY_ACTIVE);
                 }
                 Some(false) => {
-                    qb.push(" AND (active = ").push_bind(false).push(" OR expires_at <= ").push_bind(page.now).push(")");
+                    qb.push(" AND (active = ").push_bind(false).push(" OR expires_at <= ").push_bind(page.now);
+                    qb.push(" OR NOT ").push(IDENTITY_ACTIVE).push(")");
                 }
                 None => {}
             }
