@@ -283,6 +283,7 @@ url = "http://127.0.0.1:{us_port}"
 [data_plane]
 control_plane_url = "http://127.0.0.1:{cp_port}"
 forward_secret = "{forward_secret}"
+system_secret = "{forward_secret}{forward_secret}"
 directory_wait_ms = 2000
 # The per-project request budgets (token buckets, a few requests per second on the free plan) are not
 # under test here; the polling below would spend them, and a 429 must not be mistaken for an outage.

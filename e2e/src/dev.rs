@@ -59,6 +59,9 @@ pub struct DevInfo {
     /// Proves forwarded requests come from a worker.
     #[serde(default)]
     pub forward_secret: String,
+    /// Keys OAuth2 token signatures and client-secret digests (kept across restarts, or tokens stop working).
+    #[serde(default)]
+    pub system_secret: String,
 }
 
 /// The seeded demo project.
@@ -146,6 +149,11 @@ pub async fn start(base: Config, opts: &DevOptions) -> Result<DevStack, DevError
         .map(|p| p.forward_secret.clone())
         .filter(|s| s.len() >= 16)
         .unwrap_or_else(|| generate_token("tessera_fw_"));
+    let system_secret = previous
+        .as_ref()
+        .map(|p| p.system_secret.clone())
+        .filter(|s| s.len() >= 32)
+        .unwrap_or_else(|| generate_token("tessera_sys_"));
 
     // Bind every listener first, so each component knows the others' real addresses (ports may be 0).
     let cp_listener = bind(opts.port)?;
@@ -171,6 +179,7 @@ pub async fn start(base: Config, opts: &DevOptions) -> Result<DevStack, DevError
     config.control_plane.default_region = DEV_REGIONS[0].0.to_owned();
     config.data_plane.control_plane_url = url_of(&cp_listener).parse().expect("valid url");
     config.data_plane.forward_secret = Some(Secret::new(forward_secret.clone()));
+    config.data_plane.system_secret = Some(Secret::new(system_secret.clone()));
 
     let clock: SharedClock = Arc::new(SystemClock);
     let (server, control_plane) = tessera_workspace_api::boot(&config, Some(cp_listener), clock.clone(), false).await?;
@@ -182,6 +191,7 @@ pub async fn start(base: Config, opts: &DevOptions) -> Result<DevStack, DevError
     };
     info.control_plane_url = cp_url;
     info.forward_secret = forward_secret;
+    info.system_secret = system_secret;
 
     let mut workers = Vec::new();
     for (name, listener) in region_listeners {
@@ -269,6 +279,7 @@ async fn seed(cp: &ControlPlane, url: String, admin_key: String) -> Result<DevIn
         project_url_template: String::new(),
         region_keys: BTreeMap::new(),
         forward_secret: String::new(),
+        system_secret: String::new(),
     })
 }
 

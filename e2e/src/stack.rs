@@ -113,6 +113,7 @@ impl RegionalStack {
             .collect();
         config.data_plane.control_plane_url = cp_url.parse().unwrap();
         config.data_plane.forward_secret = Some(Secret::new(generate_token("tessera_fw_")));
+        config.data_plane.system_secret = Some(Secret::new(generate_token("tessera_sys_")));
         config.data_plane.directory_wait_ms = 5_000;
         config.data_plane.rate_limit_scale = 100.0;
         adjust(&mut config);

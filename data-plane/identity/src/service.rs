@@ -54,15 +54,13 @@ pub struct IdentityMetrics {
 impl IdentityMetrics {
     fn new(registry: &prometheus::Registry) -> Self {
         let sessions_issued = IntCounterVec::new(
-            Opts::new("tessera_identity_sessions_issued_total", "Sessions issued, by project"),
+            Opts::new("identity_sessions_issued_total", "Sessions issued, by project"),
             &["project"],
         )
         .expect("static metric definition");
-        let whoami = IntCounterVec::new(
-            Opts::new("tessera_identity_whoami_total", "whoami answers by cache result"),
-            &["result"],
-        )
-        .expect("static metric definition");
+        let whoami =
+            IntCounterVec::new(Opts::new("identity_whoami_total", "whoami answers by cache result"), &["result"])
+                .expect("static metric definition");
         for c in [&sessions_issued, &whoami] {
             if let Err(e) = registry.register(Box::new(c.clone())) {
                 tracing::warn!(error = %e, "identity metric already registered");

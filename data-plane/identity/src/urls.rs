@@ -15,9 +15,8 @@ pub struct PublicUrls {
 impl PublicUrls {
     /// From the request (scheme and `Host`) and the tenant's base path.
     pub fn from_request(req: &HttpRequest, tenant: &TenantContext) -> Self {
-        let info = req.connection_info();
-        let https = info.scheme() == "https";
-        Self { base: format!("{}://{}{}", info.scheme(), info.host(), tenant.base_path()), https }
+        let base = tenant.public_base_url(req);
+        Self { https: base.starts_with("https://"), base }
     }
 
     /// For tests and tools: a fixed base such as `https://acme.projects.example.com`.

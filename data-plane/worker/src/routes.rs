@@ -19,6 +19,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/admin/tenant", web::get().to(tenant_info))
             .configure(tessera_permission::api::configure)
             .configure(tessera_identity::api::configure)
+            .configure(tessera_oauth2::api::configure)
             .default_service(web::to(not_found)),
     )
     .route("/health/alive", web::get().to(worker_alive))

@@ -22,6 +22,7 @@ use crate::metrics::WorkerMetrics;
 use crate::state::WorkerState;
 use crate::{gate, routes};
 use tessera_identity::service::{IdentityService, IdentitySettings};
+use tessera_oauth2::{OAuth2Service, OAuth2Settings};
 use tessera_permission::service::{PermissionService, ServiceSettings};
 
 /// Why a worker could not start.
@@ -142,6 +143,20 @@ pub async fn boot(
             .map_err(|e| WorkerError::Config(format!("cannot start the identity engine: {e}")))?,
     );
     let identity_task = tokio::spawn(identities.clone().follow());
+    let system_secret = config
+        .data_plane
+        .system_secret
+        .as_ref()
+        .ok_or_else(|| {
+            WorkerError::Config("data_plane.system_secret is required (the same value in every region)".into())
+        })?
+        .expose()
+        .as_bytes()
+        .to_vec();
+    let oauth2 = Arc::new(
+        OAuth2Service::new(db.clone(), metrics.http.registry(), clock.clone(), OAuth2Settings { system_secret })
+            .map_err(|e| WorkerError::Config(format!("cannot start the OAuth2 engine: {e}")))?,
+    );
 
     let status = Arc::new(SyncStatus::default());
     let client = reqwest::Client::builder()
@@ -185,6 +200,7 @@ pub async fn boot(
     });
     let permissions = web::Data::from(permissions);
     let identities = web::Data::from(identities);
+    let oauth2 = web::Data::from(oauth2);
     let http_metrics = web::Data::new(state.metrics.http.clone());
     let body_limit = config.http.max_body_bytes;
     let app_state = state.clone();
@@ -193,6 +209,7 @@ pub async fn boot(
             .app_data(app_state.clone())
             .app_data(permissions.clone())
             .app_data(identities.clone())
+            .app_data(oauth2.clone())
             .app_data(http_metrics.clone())
             .app_data(http::json_config(body_limit))
             .app_data(http::query_config())

@@ -5,6 +5,7 @@ mod dev;
 mod directory_property;
 mod identity;
 mod isolation;
+mod oauth2;
 mod permissions;
 mod platform;
 mod projects;

@@ -167,6 +167,9 @@ pub struct DataPlaneConfig {
     pub region_key: Option<Secret>,
     /// Shared by every region's workers: proves a forwarded request came from another worker.
     pub forward_secret: Option<Secret>,
+    /// The installation's secret for OAuth2 (token signatures, client-secret digests), the same in every region
+    /// and never stored in a database: losing it invalidates every opaque token and client secret.
+    pub system_secret: Option<Secret>,
     /// How many times a request may be forwarded between regions before it is refused (508).
     pub max_hops: u8,
     /// How long one directory long-poll waits for news, in milliseconds.
@@ -182,6 +185,7 @@ impl Default for DataPlaneConfig {
             control_plane_url: Url::parse("http://127.0.0.1:4000").expect("static url"),
             region_key: None,
             forward_secret: None,
+            system_secret: None,
             max_hops: 3,
             directory_wait_ms: 20_000,
             rate_limit_scale: 1.0,
@@ -364,6 +368,11 @@ impl Config {
             && secret.expose().len() < 16
         {
             return Err(ConfigError::invalid("data_plane.forward_secret", "must be at least 16 characters long"));
+        }
+        if let Some(secret) = &self.data_plane.system_secret
+            && secret.expose().len() < 32
+        {
+            return Err(ConfigError::invalid("data_plane.system_secret", "must be at least 32 characters long"));
         }
         if let Some(key) = &self.control_plane.admin_api_key
             && key.expose().len() < 16

@@ -13,6 +13,7 @@ pub mod health;
 pub mod http;
 pub mod ids;
 pub mod pagination;
+pub mod query;
 pub mod rate_limit;
 pub mod secrets;
 pub mod telemetry;

@@ -107,6 +107,13 @@ impl TenantContext {
         &self.inner.base_path
     }
 
+    /// The project's public base URL as this client reached it (scheme and `Host` of the request plus the
+    /// base path), without a trailing slash: links handed out work through whichever address the client used.
+    pub fn public_base_url(&self, req: &HttpRequest) -> String {
+        let info = req.connection_info();
+        format!("{}://{}{}", info.scheme(), info.host(), self.base_path())
+    }
+
     /// The project's slice of the regional database.
     pub fn db(&self) -> TenantDb<'_> {
         TenantDb { db: &self.inner.db, project_id: self.inner.project_id }

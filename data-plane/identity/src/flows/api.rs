@@ -82,7 +82,7 @@ async fn init_inner(
     };
     let flow_params = FlowParams {
         return_to: return_to.clone(),
-        refresh: params.bool("refresh")?.unwrap_or(false),
+        refresh: params.bool("refresh").map_err(IdentityError::from)?.unwrap_or(false),
         aal: params.get("aal").map(str::to_owned),
     };
     let session = ctx.session().await?;

@@ -1,0 +1,124 @@
+//! SQL for tokens. A token is found by its signature, never by its text.
+
+use serde_json::Value;
+use sqlx::FromRow;
+use tessera_platform::on_db;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{OAuth2Store, StoreError};
+
+/// A token to store.
+#[derive(Debug, Clone)]
+pub struct NewToken<'a> {
+    pub signature: &'a str,
+    pub kind: &'static str,
+    /// Groups the tokens one grant issued.
+    pub request_id: Uuid,
+    pub client_id: &'a str,
+    pub subject: &'a str,
+    pub scope: &'a str,
+    pub audience: &'a [String],
+    /// Claims and session data the token carries (`ext` for introspection).
+    pub extra: &'a Value,
+    pub issued_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+/// A stored token.
+#[derive(Debug, Clone, FromRow)]
+pub struct StoredToken {
+    pub kind: String,
+    pub request_id: Uuid,
+    pub client_id: String,
+    pub subject: String,
+    pub scope: String,
+    audience: String,
+    extra: String,
+    pub active: bool,
+    pub issued_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+impl StoredToken {
+    /// The audiences it was issued for.
+    pub fn audience(&self) -> Vec<String> {
+        serde_json::from_str(&self.audience).unwrap_or_default()
+    }
+
+    /// What it carries beyond the standard claims.
+    pub fn extra(&self) -> Value {
+        serde_json::from_str(&self.extra).unwrap_or(Value::Null)
+    }
+}
+
+impl OAuth2Store<'_> {
+    /// Stores a token.
+    pub async fn insert_token(&self, t: &NewToken<'_>) -> Result<(), StoreError> {
+        let audience = serde_json::to_string(t.audience).expect("strings serialize");
+        on_db!(self.db, pool => {
+            sqlx::query(
+                "INSERT INTO oauth2_tokens (project_id, signature, kind, request_id, client_id, subject, scope, \
+                 audience, extra, active, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(self.project)
+            .bind(t.signature)
+            .bind(t.kind)
+            .bind(t.request_id)
+            .bind(t.client_id)
+            .bind(t.subject)
+            .bind(t.scope)
+            .bind(audience)
+            .bind(t.extra.to_string())
+            .bind(true)
+            .bind(t.issued_at)
+            .bind(t.expires_at)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The token with `signature`, active or not.
+    pub async fn token(&self, signature: &str) -> Result<Option<StoredToken>, StoreError> {
+        let row = on_db!(self.db, pool => {
+            sqlx::query_as(
+                "SELECT kind, request_id, client_id, subject, scope, audience, extra, active, issued_at, expires_at \
+                 FROM oauth2_tokens WHERE project_id = $1 AND signature = $2",
+            )
+            .bind(self.project)
+            .bind(signature)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row)
+    }
+
+    /// Revokes everything one grant issued (RFC 7009: revoking a token may revoke its family).
+    pub async fn revoke_request(&self, request_id: Uuid) -> Result<u64, StoreError> {
+        let n = on_db!(self.db, pool => {
+            sqlx::query("UPDATE oauth2_tokens SET active = $3 WHERE project_id = $1 AND request_id = $2 AND active = $4")
+                .bind(self.project)
+                .bind(request_id)
+                .bind(false)
+                .bind(true)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(n)
+    }
+
+    /// Deletes every token issued to a client (`DELETE /admin/oauth2/tokens?client_id=`).
+    pub async fn delete_client_tokens(&self, client_id: &str) -> Result<u64, StoreError> {
+        let n = on_db!(self.db, pool => {
+            sqlx::query("DELETE FROM oauth2_tokens WHERE project_id = $1 AND client_id = $2")
+                .bind(self.project)
+                .bind(client_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(n)
+    }
+}
