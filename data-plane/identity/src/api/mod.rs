@@ -6,8 +6,8 @@ mod admin_sessions;
 mod schemas;
 mod sessions;
 
-use actix_web::http::header;
 use actix_web::HttpResponse;
+use actix_web::http::header;
 use actix_web::web;
 use serde_json::Value;
 

@@ -187,7 +187,11 @@ impl IdentityService {
         };
         self.metrics.whoami.with_label_values(&["miss"]).inc();
         let s = &stored.session;
-        let body = session_json(s, urls, SessionView { identity: Some(&identity), show_identity: true, admin: false, devices: true, now });
+        let body = session_json(
+            s,
+            urls,
+            SessionView { identity: Some(&identity), show_identity: true, admin: false, devices: true, now },
+        );
         let bytes = Bytes::from(serde_json::to_vec(&body).map_err(|_| IdentityError::Internal)?);
         self.sessions.insert(key, tenant.project_id(), s.id, identity.id, s.expires_at, bytes.clone(), seen);
         Ok(Some((bytes, identity.id)))
