@@ -211,15 +211,35 @@ async fn lifespans(
     Ok(answer(StatusCode::OK, &stored, None))
 }
 
+/// The optional body of a rotation: `{"client_secret": …}` sets the new secret (to match one issued elsewhere);
+/// without it (no body, `{}`, `null` or an empty string) the server generates one.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct RotateBody {
+    client_secret: Option<String>,
+}
+
 /// A new secret; the old one keeps working until the rotated secrets are deleted (rotation without downtime).
-async fn rotate(tenant: TenantContext, svc: Svc, id: Path<String>) -> Result<HttpResponse, OAuth2Error> {
+async fn rotate(tenant: TenantContext, svc: Svc, id: Path<String>, body: Bytes) -> Result<HttpResponse, OAuth2Error> {
+    let chosen = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        parse_body::<Option<RotateBody>>(&body)?.and_then(|b| b.client_secret).filter(|s| !s.is_empty())
+    };
+    if let Some(s) = &chosen
+        && (s.len() < 6 || s.len() > 512)
+    {
+        return Err(OAuth2Error::InvalidClientMetadata(
+            "Field client_secret must contain a secret that is at least 6 characters long.".into(),
+        ));
+    }
     let mut stored = load(&svc, &tenant, &id).await?;
     if stored.client.is_public() {
         return Err(OAuth2Error::BadRequest(
             "A public client (token_endpoint_auth_method `none`) has no secret to rotate.".into(),
         ));
     }
-    let secret = generate_client_secret();
+    let secret = chosen.unwrap_or_else(generate_client_secret);
     let keys = svc.keys(tenant.project_id());
     if let Some(old) = stored.secret_digest.replace(keys.client_secret_digest(&stored.client.client_id, &secret)) {
         stored.rotated_secret_digests.insert(0, old);

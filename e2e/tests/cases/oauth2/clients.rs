@@ -290,6 +290,31 @@ async fn rotated_secrets_work_until_deleted() {
             form(&mut c, &token_url, &[("grant_type", "client_credentials")], &[("authorization", &basic(&id, &new))])
                 .await;
         expect(&t, 200);
+
+        // A supplied secret is the new one (a client replicated from elsewhere keeps its secret); too short is 400.
+        let rotate_url = format!("{base}/admin/clients/{id}/secrets/rotate");
+        let chosen = c.admin(Method::POST, &rotate_url, &p.key, Some(json!({"client_secret": "replicated-42"}))).await;
+        assert_eq!(expect(&chosen, 200)["client_secret"], "replicated-42");
+        for secret in ["replicated-42", new.as_str()] {
+            let t = form(
+                &mut c,
+                &token_url,
+                &[("grant_type", "client_credentials")],
+                &[("authorization", &basic(&id, secret))],
+            )
+            .await;
+            expect(&t, 200);
+        }
+        let short = c.admin(Method::POST, &rotate_url, &p.key, Some(json!({"client_secret": "short"}))).await;
+        expect_oauth_error(&short, 400, "invalid_client_metadata");
+        let t = form(
+            &mut c,
+            &token_url,
+            &[("grant_type", "client_credentials")],
+            &[("authorization", &basic(&id, "replicated-42"))],
+        )
+        .await;
+        expect(&t, 200);
         stack.stop().await;
     }
 }
