@@ -9,6 +9,8 @@ pub mod api;
 pub mod client;
 pub mod error;
 pub mod grant;
+pub mod jwt;
+pub mod keys;
 pub mod service;
 pub mod store;
 pub mod token;

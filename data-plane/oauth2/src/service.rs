@@ -8,6 +8,7 @@ use tessera_platform::ids::ProjectId;
 use tessera_platform::tenant::TenantContext;
 use time::OffsetDateTime;
 
+use crate::keys::KeyRing;
 use crate::store::OAuth2Store;
 use crate::token::{ProjectKeys, SystemSecret};
 
@@ -25,6 +26,8 @@ pub struct OAuth2Service {
     secret: SystemSecret,
     clock: SharedClock,
     m2m_tokens: IntCounterVec,
+    /// Sealed JSON Web Keys and this worker's cache of them (see `crate::keys`).
+    pub(crate) jwks: KeyRing,
 }
 
 impl OAuth2Service {
@@ -40,7 +43,13 @@ impl OAuth2Service {
             &["project"],
         )?;
         registry.register(Box::new(m2m_tokens.clone()))?;
-        Ok(Self { db, secret: SystemSecret::new(&settings.system_secret), clock, m2m_tokens })
+        Ok(Self {
+            db,
+            secret: SystemSecret::new(&settings.system_secret),
+            clock,
+            m2m_tokens,
+            jwks: KeyRing::new(&settings.system_secret),
+        })
     }
 
     /// The store scoped to the request's project.

@@ -35,3 +35,27 @@ CREATE TABLE oauth2_tokens (
 CREATE INDEX oauth2_tokens_client ON oauth2_tokens (project_id, client_id);
 CREATE INDEX oauth2_tokens_request ON oauth2_tokens (project_id, request_id);
 CREATE INDEX oauth2_tokens_expiry ON oauth2_tokens (expires_at);
+
+-- JSON Web Key sets (Hydra's /admin/keys). The private JWK is stored only sealed (AES-256-GCM under a key derived
+-- from the installation's secret), bound to its row through the associated data: project id, set and kid. alg
+-- and use are kept in clear for listing and for finding a set's signing key without opening every row.
+CREATE TABLE oauth2_jwks (
+    project_id UUID NOT NULL,
+    set_id TEXT NOT NULL,
+    kid TEXT NOT NULL,
+    alg TEXT NOT NULL,
+    use TEXT NOT NULL,
+    sealed BYTEA NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (project_id, set_id, kid)
+);
+
+-- The jti of every client assertion (private_key_jwt) until it expires, for replay detection. jti holds a digest of
+-- the client id and the assertion's jti, so clients never collide and the key has a fixed length.
+CREATE TABLE oauth2_jtis (
+    project_id UUID NOT NULL,
+    jti TEXT NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (project_id, jti)
+);
+CREATE INDEX oauth2_jtis_expiry ON oauth2_jtis (project_id, expires_at);

@@ -33,10 +33,15 @@ async fn introspect(
     let required = split(&single(&form, "scope")?.map(|s| vec![s]).unwrap_or_default());
     let inactive = || no_store(&json!({"active": false}));
     let keys = svc.keys(tenant.project_id());
-    let Some((kind, signature)) = [TokenKind::AccessToken, TokenKind::RefreshToken]
+    let opaque = [TokenKind::AccessToken, TokenKind::RefreshToken]
         .into_iter()
-        .find_map(|k| keys.verify(k, &token).map(|s| (k, s)))
-    else {
+        .find_map(|k| keys.verify(k, &token).map(|s| (k, s)));
+    let found = match opaque {
+        Some(found) => Some(found),
+        // A JWT access token: its signature is checked against the project's keys before any token row is read.
+        None => crate::jwt::verify_access_token(&svc, &tenant, &token).await?.map(|s| (TokenKind::AccessToken, s)),
+    };
+    let Some((kind, signature)) = found else {
         return Ok(inactive());
     };
     let Some(stored) = svc.store(&tenant).token(&signature).await? else {

@@ -5,6 +5,7 @@
 mod clients;
 mod discovery;
 mod introspect;
+mod keys;
 mod token;
 
 use actix_web::HttpResponse;
@@ -21,6 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     token::configure(cfg);
     introspect::configure(cfg);
     discovery::configure(cfg);
+    keys::configure(cfg);
 }
 
 /// A JSON response as Hydra sends it.

@@ -35,7 +35,9 @@ async fn token(tenant: TenantContext, req: HttpRequest, svc: Svc, body: Bytes) -
         .to_owned();
     let client = authenticate(&req, &tenant, &svc, &form).await?;
     let answer = match grant_type.as_str() {
-        "client_credentials" => client_credentials(&svc, &tenant, &client, &form).await?,
+        "client_credentials" => {
+            client_credentials(&svc, &tenant, &crate::issuer(&tenant, &req), &client, &form).await?
+        }
         other => {
             return Err(OAuth2Error::UnsupportedGrantType(format!("The grant type `{other}` is not served.")));
         }
@@ -52,7 +54,11 @@ async fn revoke(tenant: TenantContext, req: HttpRequest, svc: Svc, body: Bytes) 
         .to_owned();
     let client = authenticate(&req, &tenant, &svc, &form).await?;
     let keys = svc.keys(tenant.project_id());
-    let signature = [TokenKind::AccessToken, TokenKind::RefreshToken].into_iter().find_map(|k| keys.verify(k, &token));
+    let signature =
+        match [TokenKind::AccessToken, TokenKind::RefreshToken].into_iter().find_map(|k| keys.verify(k, &token)) {
+            Some(signature) => Some(signature),
+            None => crate::jwt::verify_access_token(&svc, &tenant, &token).await?,
+        };
     if let Some(signature) = signature
         && let Some(stored) = svc.store(&tenant).token(&signature).await?
     {

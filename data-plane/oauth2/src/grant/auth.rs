@@ -2,6 +2,7 @@
 //!
 //! The method a client uses must be the one it registered; a mismatch is `invalid_client`, exactly as a wrong
 //! secret is, so the answer never says which part was wrong. Unknown clients cost the same digest as known ones.
+//! A `client_assertion` (`private_key_jwt`) is handed to [`super::client_assertion`].
 
 use actix_web::HttpRequest;
 use actix_web::http::header;
@@ -77,7 +78,7 @@ pub async fn authenticate(
     form: &[(String, String)],
 ) -> Result<StoredClient, OAuth2Error> {
     if single(form, "client_assertion_type")?.is_some() || single(form, "client_assertion")?.is_some() {
-        return Err(OAuth2Error::InvalidClient("private_key_jwt client authentication is not served yet.".into()));
+        return super::client_assertion::authenticate(req, tenant, svc, form).await;
     }
     let presented = presented(req, form)?;
     let (id, secret, method) = match &presented {

@@ -11,10 +11,11 @@ use crate::error::OAuth2Error;
 use crate::service::OAuth2Service;
 use crate::store::StoredClient;
 
-/// Issues an M2M access token; counts it for metering.
+/// Issues an M2M access token; counts it for metering. `issuer` is the request's (`crate::issuer`).
 pub async fn client_credentials(
     svc: &OAuth2Service,
     tenant: &TenantContext,
+    issuer: &str,
     stored: &StoredClient,
     form: &[(String, String)],
 ) -> Result<Value, OAuth2Error> {
@@ -43,7 +44,7 @@ pub async fn client_credentials(
         client.lifespan("client_credentials_grant_access_token_lifespan").unwrap_or(config.ttl.access_token.0);
     let grant =
         AccessGrant { client, subject: &client.client_id, scopes, audience, lifespan, request_id: Uuid::now_v7() };
-    let access = issue_access_token(svc, tenant, &grant).await?;
+    let access = issue_access_token(svc, tenant, issuer, &grant).await?;
     svc.count_m2m_token(tenant.project_id());
     Ok(token_response(&access, &grant.scopes))
 }

@@ -2,6 +2,7 @@
 //! tokens it issues; the endpoint itself only dispatches on `grant_type`.
 
 pub mod auth;
+pub mod client_assertion;
 mod client_credentials;
 pub mod scopes;
 
@@ -38,10 +39,12 @@ pub struct IssuedAccess {
     pub expires_in: i64,
 }
 
-/// Issues (and stores) an opaque access token. JWT access tokens arrive with the project keys.
+/// Issues (and stores) an access token: opaque, or a JWT signed with the project's access-token key when the
+/// client or the project asks for JWTs. `issuer` is the request's issuer (`crate::issuer`), the JWT's `iss`.
 pub async fn issue_access_token(
     svc: &OAuth2Service,
     tenant: &TenantContext,
+    issuer: &str,
     grant: &AccessGrant<'_>,
 ) -> Result<IssuedAccess, OAuth2Error> {
     let strategy = match grant.client.access_token_strategy.as_str() {
@@ -49,17 +52,24 @@ pub async fn issue_access_token(
         "opaque" => AccessTokenStrategy::Opaque,
         _ => tenant.config().oauth2.strategies.access_token,
     };
-    if strategy == AccessTokenStrategy::Jwt {
-        return Err(OAuth2Error::Internal("JWT access tokens are not served yet".into()));
-    }
     let now = svc.now();
     let expires_at = now + Duration::try_from(grant.lifespan).unwrap_or(Duration::HOUR);
-    let minted = svc.keys(tenant.project_id()).mint(TokenKind::AccessToken);
+    let (token, signature) = match strategy {
+        AccessTokenStrategy::Jwt => {
+            let jwt = crate::jwt::mint_access_token(svc, tenant, issuer, grant, now, expires_at).await?;
+            let signature = crate::jwt::stored_signature(&jwt);
+            (jwt, signature)
+        }
+        AccessTokenStrategy::Opaque => {
+            let minted = svc.keys(tenant.project_id()).mint(TokenKind::AccessToken);
+            (minted.token, minted.signature)
+        }
+    };
     let scope = grant.scopes.join(" ");
     let extra = Value::Object(Default::default());
     svc.store(tenant)
         .insert_token(&NewToken {
-            signature: &minted.signature,
+            signature: &signature,
             kind: TokenKind::AccessToken.as_str(),
             request_id: grant.request_id,
             client_id: &grant.client.client_id,
@@ -71,7 +81,7 @@ pub async fn issue_access_token(
             expires_at,
         })
         .await?;
-    Ok(IssuedAccess { token: minted.token, expires_in: seconds_until(now, expires_at) })
+    Ok(IssuedAccess { token, expires_in: seconds_until(now, expires_at) })
 }
 
 fn seconds_until(now: OffsetDateTime, at: OffsetDateTime) -> i64 {

@@ -1,6 +1,7 @@
 //! All SQL of the OAuth2 engine. Every query binds the project id.
 
 mod clients;
+mod keys;
 mod tokens;
 
 use tessera_platform::db::{Database, DbError};
@@ -8,6 +9,7 @@ use tessera_platform::ids::ProjectId;
 use tessera_platform::tenant::TenantDb;
 
 pub use clients::{ClientPage, StoredClient};
+pub use keys::StoredKey;
 pub use tokens::{NewToken, StoredToken};
 
 /// Why a store call failed.

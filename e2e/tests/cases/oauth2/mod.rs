@@ -3,6 +3,7 @@
 //! discovery, and the attacks on each.
 
 mod clients;
+mod keys;
 mod tokens;
 
 use base64::Engine;
