@@ -9,25 +9,17 @@
 //! (default 20), `BENCH_LOGIN_CONCURRENCY` (logins in flight, default 8), `BENCH_WHOAMI_RATE` (background whoami
 //! requests/s during the logins, default 1000).
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tessera_control_plane::app::{CreateProject, ProjectUpdate};
 use tessera_control_plane::auth::Actor;
-use tessera_control_plane::model::Environment;
+use tessera_e2e::bench::{self, Wrk, env_or, load_average};
 use tessera_e2e::stack::RegionalStack;
 use tessera_password::{HashParams, PasswordHasher};
 use tessera_platform::db::Backend;
-use tessera_platform::ids::WorkspaceId;
 
 const PASSWORD: &str = "correct-horse-battery-staple-42";
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
@@ -66,8 +58,15 @@ async fn main() {
     // Sessions for the whoami runs come from a project hashing with tiny argon2 costs, so that creating 1,000 of
     // them takes seconds; whoami never hashes. Logins are measured on a project with the default costs.
     let cheap = json!({"memory": "64KB", "iterations": 1, "parallelism": 1, "salt_length": 16, "key_length": 32});
-    let fast = project(&stack, ws, "whoami", Some(cheap)).await;
-    let logins = project(&stack, ws, "logins", None).await;
+    let fast = bench::project(
+        &stack,
+        ws,
+        "whoami",
+        Some(json!([{"op": "replace", "path": "/services/identity/config/hashers/argon2", "value": cheap}])),
+    )
+    .await
+    .0;
+    let logins = bench::project(&stack, ws, "logins", None).await.0;
     assert!(stack.converged(Duration::from_secs(10)).await);
     let client = reqwest::Client::builder().tcp_nodelay(true).build().unwrap();
     let region = stack.region_url("eu-central");
@@ -192,24 +191,6 @@ async fn main() {
 
     let _ = std::fs::remove_dir_all(&dir);
     stack.stop().await;
-}
-
-/// A project homed in eu-central, with argon2 costs replaced when given; its slug.
-async fn project(stack: &RegionalStack, ws: WorkspaceId, name: &str, argon2: Option<Value>) -> String {
-    let cp = stack.control_plane();
-    let op = Actor::Operator;
-    let create = CreateProject {
-        name: name.into(),
-        environment: Environment::Prod,
-        home_region: Some("eu-central".into()),
-        workspace_id: Some(ws),
-    };
-    let (p, _) = cp.project_create(&op, create).await.unwrap();
-    if let Some(value) = argon2 {
-        let ops = json!([{"op": "replace", "path": "/services/identity/config/hashers/argon2", "value": value}]);
-        cp.project_update(&op, p.project.id, ProjectUpdate::Patch(ops), None).await.unwrap();
-    }
-    p.project.slug
 }
 
 /// A native registration (api flow); the session token, or the failing status and body.
@@ -339,13 +320,6 @@ async fn login(client: &reqwest::Client, base: &str, email: &str) -> Result<(), 
     if status == 200 && answer["session_token"].is_string() { Ok(()) } else { Err(format!("{status}: {answer}")) }
 }
 
-/// The machine's load averages, for reading the figures next to what else ran.
-fn load_average() -> String {
-    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let parts: Vec<&str> = text.split_whitespace().take(3).collect();
-    format!("load average {}", parts.join(" "))
-}
-
 /// Hashes/s of `PasswordHasher` using every core with `params`: what a node's logins cannot exceed.
 async fn argon2_ceiling(params: &HashParams) -> f64 {
     let hasher = PasswordHasher::default();
@@ -375,66 +349,4 @@ fn whoami_script(path: &str, tokens: &[String], delay: Option<u64>) -> String {
          request = function()\n  i = i + 1\n  \
          return wrk.format(\"GET\", \"{path}\", {{[\"X-Session-Token\"] = tokens[(i % #tokens) + 1]}})\nend\n{pause}"
     )
-}
-
-/// wrk's figures as it prints them.
-struct Wrk {
-    rps: String,
-    p50: String,
-    p99: String,
-    non2xx: String,
-    socket_errors: String,
-}
-
-/// A wrk run in the background.
-struct RunningWrk(Child);
-
-impl RunningWrk {
-    fn finish(self) -> Wrk {
-        Wrk::parse(&self.0.wait_with_output().expect("wrk runs"))
-    }
-}
-
-impl Wrk {
-    fn command(script: &Path, url: &str, connections: usize, seconds: u64) -> Command {
-        let mut cmd = Command::new("wrk");
-        cmd.args(["-t", "1", "-c", &connections.to_string(), "-d", &format!("{seconds}s"), "--latency", "-s"])
-            .arg(script)
-            .arg(url);
-        cmd
-    }
-
-    fn run(script: &Path, url: &str, connections: usize, seconds: u64) -> Wrk {
-        let out =
-            Self::command(script, url, connections, seconds).output().expect("wrk is installed (apt-get install wrk)");
-        Self::parse(&out)
-    }
-
-    fn spawn(script: &Path, url: &str, connections: usize, seconds: u64) -> RunningWrk {
-        let child = Self::command(script, url, connections, seconds)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("wrk is installed (apt-get install wrk)");
-        RunningWrk(child)
-    }
-
-    fn parse(out: &std::process::Output) -> Wrk {
-        let text = String::from_utf8_lossy(&out.stdout);
-        let line = |prefix: &str| text.lines().find(|l| l.trim_start().starts_with(prefix)).map(str::trim);
-        let last = |prefix: &str| line(prefix).and_then(|l| l.split_whitespace().last()).unwrap_or("?").to_owned();
-        Wrk {
-            rps: last("Requests/sec"),
-            p50: last("50%"),
-            p99: last("99%"),
-            non2xx: line("Non-2xx").unwrap_or("").to_owned(),
-            socket_errors: line("Socket errors").unwrap_or("").to_owned(),
-        }
-    }
-
-    fn errors(&self) -> String {
-        let parts: Vec<&str> =
-            [self.non2xx.as_str(), self.socket_errors.as_str()].into_iter().filter(|s| !s.is_empty()).collect();
-        if parts.is_empty() { String::new() } else { format!(" ({})", parts.join("; ")) }
-    }
 }

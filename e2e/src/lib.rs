@@ -4,6 +4,7 @@
 //! which runs the same code over a persistent SQLite directory and seeds a demo workspace. Because the dev
 //! command reuses the harness, the dev stack is exercised by every test run.
 
+pub mod bench;
 pub mod datasets;
 pub mod dev;
 pub mod stack;

@@ -95,9 +95,23 @@ impl Client {
         self.token_endpoint_auth_method == "none"
     }
 
-    /// Whether the client may use `grant`.
+    /// Whether the client may use `grant`. A client registered without grant types may use the authorization
+    /// code grant only, as in Hydra.
     pub fn allows_grant(&self, grant: &str) -> bool {
-        self.grant_types.iter().any(|g| g == grant)
+        if self.grant_types.is_empty() {
+            grant == "authorization_code"
+        } else {
+            self.grant_types.iter().any(|g| g == grant)
+        }
+    }
+
+    /// Whether the client may ask `/oauth2/auth` for `response_type` (`code` when none are registered).
+    pub fn allows_response_type(&self, response_type: &str) -> bool {
+        if self.response_types.is_empty() {
+            response_type == "code"
+        } else {
+            self.response_types.iter().any(|r| r == response_type)
+        }
     }
 
     /// The scopes it may be granted.
@@ -531,7 +545,7 @@ mod tests {
             (json!({"redirect_uris": ["not a url"]}), "Unable to parse redirect URL"),
             (json!({"allowed_cors_origins": ["https://a.example/path"]}), "empty path"),
             (json!({"allowed_cors_origins": ["ftp://a.example"]}), "HTTP scheme"),
-            (json!({"userinfo_signed_response_alg": "HS256"}), "either 'none' or 'RS256'"),
+            (json!({"userinfo_signed_response_alg": "HS256"}), "can either be 'none' or 'RS256'"),
             (json!({"subject_type": "pairwise"}), "not supported"),
             (json!({"logo_uri": "javascript:alert(1)"}), "HTTP scheme"),
             (json!({"access_token_strategy": "magic"}), "invalid access token strategy"),

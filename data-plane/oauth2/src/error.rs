@@ -41,6 +41,16 @@ pub enum OAuth2Error {
     /// 400 `invalid_redirect_uri`: a registered redirect URI is invalid.
     #[error("invalid_redirect_uri: {0}")]
     InvalidRedirectUri(String),
+    /// 400 with another RFC 6749 / OIDC error code (`invalid_state`, `login_required`, `unsupported_response_type`,
+    /// `request_forbidden`, ...) and its description.
+    #[error("{0}: {1}")]
+    Protocol(&'static str, String),
+    /// 401 `invalid_token` (RFC 6750): a bearer token that is missing, unknown, expired or revoked.
+    #[error("invalid_token: {0}")]
+    InvalidToken(String),
+    /// 410 with `redirect_to`: a login, consent or logout request that was already handled.
+    #[error("the request was already handled")]
+    AlreadyHandled { redirect_to: String },
     /// 400 for a malformed admin request (bad JSON, bad query parameter).
     #[error("bad request: {0}")]
     BadRequest(String),
@@ -80,6 +90,9 @@ impl OAuth2Error {
             Self::InvalidScope(_) => ("invalid_scope", S::BAD_REQUEST),
             Self::InvalidClientMetadata(_) => ("invalid_client_metadata", S::BAD_REQUEST),
             Self::InvalidRedirectUri(_) => ("invalid_redirect_uri", S::BAD_REQUEST),
+            Self::Protocol(code, _) => (code, S::BAD_REQUEST),
+            Self::InvalidToken(_) => ("invalid_token", S::UNAUTHORIZED),
+            Self::AlreadyHandled { .. } => ("The request was already handled", S::GONE),
             Self::BadRequest(_) => ("The request was malformed or contained invalid parameters", S::BAD_REQUEST),
             Self::NotFound => ("Unable to locate the resource", S::NOT_FOUND),
             Self::Conflict(_) => {
@@ -88,6 +101,11 @@ impl OAuth2Error {
             Self::TooLarge(_) => ("The request entity is too large", S::PAYLOAD_TOO_LARGE),
             Self::Store(_) | Self::Internal(_) => ("server_error", S::INTERNAL_SERVER_ERROR),
         }
+    }
+
+    /// The `error` code and the `error_description`, for errors sent as query parameters of a redirect.
+    pub fn code_and_text(&self) -> (&'static str, String) {
+        (self.code_and_status().0, self.description().trim_end().to_owned())
     }
 
     /// The `error_description`: RFC 6749's sentence for the code, then what exactly was wrong.
@@ -118,7 +136,9 @@ impl OAuth2Error {
             Self::InvalidRedirectUri(d) => {
                 format!("The value of one or more redirect_uris is invalid. {d}")
             }
-            Self::BadRequest(d) | Self::Conflict(d) | Self::TooLarge(d) => d.clone(),
+            Self::BadRequest(d) | Self::Conflict(d) | Self::TooLarge(d) | Self::Protocol(_, d) => d.clone(),
+            Self::InvalidToken(d) => format!("The access token provided is expired, revoked, malformed, or invalid for other reasons. {d}"),
+            Self::AlreadyHandled { .. } => String::new(),
             Self::NotFound => String::new(),
             Self::Store(_) | Self::Internal(_) => {
                 "The authorization server encountered an unexpected condition that prevented it from fulfilling the request.".into()
@@ -139,12 +159,19 @@ impl ResponseError for OAuth2Error {
             Self::Internal(e) => tracing::error!(error = %e, "OAuth2 engine failed"),
             _ => {}
         }
+        if let Self::AlreadyHandled { redirect_to } = self {
+            return HttpResponse::build(status)
+                .insert_header((header::CONTENT_TYPE, "application/json; charset=utf-8"))
+                .body(json!({"redirect_to": redirect_to}).to_string());
+        }
         let body = json!({"error": code, "error_description": self.description().trim_end()});
         let mut resp = HttpResponse::build(status);
         resp.insert_header((header::CONTENT_TYPE, "application/json; charset=utf-8"))
             .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
             .insert_header((header::PRAGMA, HeaderValue::from_static("no-cache")));
-        if status == StatusCode::UNAUTHORIZED {
+        if let Self::InvalidToken(_) = self {
+            resp.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\"")));
+        } else if status == StatusCode::UNAUTHORIZED {
             resp.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"oauth2\"")));
         }
         resp.body(body.to_string())

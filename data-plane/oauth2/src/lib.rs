@@ -8,7 +8,9 @@
 pub mod api;
 pub mod client;
 pub mod error;
+pub mod flow;
 pub mod grant;
+pub mod id_token;
 pub mod jwt;
 pub mod keys;
 pub mod service;

@@ -121,6 +121,14 @@ impl ProjectKeys {
         constant_time_eq(expected.as_bytes(), signature.as_bytes()).then_some(expected)
     }
 
+    /// The signature of a login-session cookie value (keyed like tokens, with its own label).
+    pub fn sign_cookie(&self, value: &str) -> String {
+        let mut mac = HmacSha256::new_from_slice(&self.tokens).expect("HMAC takes any key length");
+        mac.update(b"login-session-cookie\0");
+        mac.update(value.as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
     /// The stored form of a client secret: HMAC(project key, client id ‖ secret), hex.
     pub fn client_secret_digest(&self, client_id: &str, secret: &str) -> String {
         let mut mac = HmacSha256::new_from_slice(&self.client_secrets).expect("HMAC takes any key length");

@@ -7,6 +7,7 @@ mod discovery;
 mod introspect;
 mod keys;
 mod token;
+mod userinfo;
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
@@ -23,6 +24,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     introspect::configure(cfg);
     discovery::configure(cfg);
     keys::configure(cfg);
+    userinfo::configure(cfg);
+    crate::flow::authorize::configure(cfg);
+    crate::flow::challenges::configure(cfg);
+    crate::flow::logout::configure(cfg);
 }
 
 /// A JSON response as Hydra sends it.

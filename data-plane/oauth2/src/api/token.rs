@@ -6,7 +6,7 @@ use tessera_platform::tenant::TenantContext;
 
 use super::{form_pairs, no_store, single};
 use crate::error::OAuth2Error;
-use crate::grant::{auth::authenticate, client_credentials};
+use crate::grant::{auth::authenticate, authorization_code, client_credentials, refresh_token};
 use crate::service::OAuth2Service;
 use crate::token::TokenKind;
 
@@ -38,6 +38,10 @@ async fn token(tenant: TenantContext, req: HttpRequest, svc: Svc, body: Bytes) -
         "client_credentials" => {
             client_credentials(&svc, &tenant, &crate::issuer(&tenant, &req), &client, &form).await?
         }
+        "authorization_code" => {
+            authorization_code(&svc, &tenant, &crate::issuer(&tenant, &req), &client, &form).await?
+        }
+        "refresh_token" => refresh_token(&svc, &tenant, &crate::issuer(&tenant, &req), &client, &form).await?,
         other => {
             return Err(OAuth2Error::UnsupportedGrantType(format!("The grant type `{other}` is not served.")));
         }

@@ -42,8 +42,15 @@ pub async fn client_credentials(
     check_audience(client, &audience)?;
     let lifespan =
         client.lifespan("client_credentials_grant_access_token_lifespan").unwrap_or(config.ttl.access_token.0);
-    let grant =
-        AccessGrant { client, subject: &client.client_id, scopes, audience, lifespan, request_id: Uuid::now_v7() };
+    let grant = AccessGrant {
+        client,
+        subject: &client.client_id,
+        scopes,
+        audience,
+        lifespan,
+        request_id: Uuid::now_v7(),
+        extra: Value::Object(Default::default()),
+    };
     let access = issue_access_token(svc, tenant, issuer, &grant).await?;
     svc.count_m2m_token(tenant.project_id());
     Ok(token_response(&access, &grant.scopes))

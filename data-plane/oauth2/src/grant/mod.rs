@@ -2,11 +2,17 @@
 //! tokens it issues; the endpoint itself only dispatches on `grant_type`.
 
 pub mod auth;
+mod authorization_code;
 pub mod client_assertion;
 mod client_credentials;
+mod refresh;
 pub mod scopes;
+mod token_set;
 
+pub use authorization_code::authorization_code;
 pub use client_credentials::client_credentials;
+pub use refresh::refresh_token;
+pub use token_set::{TokenSet, issue_token_set};
 
 use serde_json::{Value, json};
 use tessera_platform::tenant::TenantContext;
@@ -30,6 +36,8 @@ pub struct AccessGrant<'a> {
     pub lifespan: std::time::Duration,
     /// Groups what one grant issued.
     pub request_id: Uuid,
+    /// Claims the consent app set for access tokens (introspection's `ext`).
+    pub extra: Value,
 }
 
 /// An issued access token and when it expires.
@@ -66,7 +74,6 @@ pub async fn issue_access_token(
         }
     };
     let scope = grant.scopes.join(" ");
-    let extra = Value::Object(Default::default());
     svc.store(tenant)
         .insert_token(&NewToken {
             signature: &signature,
@@ -76,7 +83,7 @@ pub async fn issue_access_token(
             subject: grant.subject,
             scope: &scope,
             audience: &grant.audience,
-            extra: &extra,
+            extra: &grant.extra,
             issued_at: now,
             expires_at,
         })

@@ -1,7 +1,9 @@
 //! All SQL of the OAuth2 engine. Every query binds the project id.
 
 mod clients;
+mod flows;
 mod keys;
+mod logout;
 mod tokens;
 
 use tessera_platform::db::{Database, DbError};
@@ -9,6 +11,7 @@ use tessera_platform::ids::ProjectId;
 use tessera_platform::tenant::TenantDb;
 
 pub use clients::{ClientPage, StoredClient};
+pub use flows::{FlowKey, LoginSession};
 pub use keys::StoredKey;
 pub use tokens::{NewToken, StoredToken};
 

@@ -94,6 +94,55 @@ impl OAuth2Store<'_> {
         Ok(row)
     }
 
+    /// Marks a single-use token (code, refresh token) used; `false` when it was already used or revoked, which
+    /// is how a replay is detected even when two requests race.
+    pub async fn consume_token(&self, signature: &str) -> Result<bool, StoreError> {
+        let n = on_db!(self.db, pool => {
+            sqlx::query("UPDATE oauth2_tokens SET active = $3 WHERE project_id = $1 AND signature = $2 AND active = $4")
+                .bind(self.project)
+                .bind(signature)
+                .bind(false)
+                .bind(true)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// The login and consent facts of an authorization (stored with its code), for `/userinfo`.
+    pub async fn grant_session(&self, request_id: Uuid) -> Result<Option<Value>, StoreError> {
+        let row: Option<(String,)> = on_db!(self.db, pool => {
+            sqlx::query_as(
+                "SELECT extra FROM oauth2_tokens WHERE project_id = $1 AND request_id = $2 AND kind = $3 LIMIT 1",
+            )
+            .bind(self.project)
+            .bind(request_id)
+            .bind("authorize_code")
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row.and_then(|(extra,)| serde_json::from_str(&extra).ok()))
+    }
+
+    /// Revokes the access tokens of one grant (a refresh replaces them, as fosite does).
+    pub async fn revoke_request_access_tokens(&self, request_id: Uuid) -> Result<u64, StoreError> {
+        let n = on_db!(self.db, pool => {
+            sqlx::query(
+                "UPDATE oauth2_tokens SET active = $3 WHERE project_id = $1 AND request_id = $2 AND kind = $4 AND active = $5",
+            )
+            .bind(self.project)
+            .bind(request_id)
+            .bind(false)
+            .bind("access_token")
+            .bind(true)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(n)
+    }
+
     /// Revokes everything one grant issued (RFC 7009: revoking a token may revoke its family).
     pub async fn revoke_request(&self, request_id: Uuid) -> Result<u64, StoreError> {
         let n = on_db!(self.db, pool => {

@@ -3,7 +3,9 @@
 //! discovery, and the attacks on each.
 
 mod clients;
+mod code;
 mod keys;
+mod logout;
 mod tokens;
 
 use base64::Engine;
