@@ -39,16 +39,16 @@ async fn main() {
     let jwt_ops =
         json!([{"op": "replace", "path": "/services/oauth2/config/strategies", "value": {"access_token": "jwt"}}]);
     let (jwt, jwt_id) = bench::project(&stack, ws, "jwt", Some(jwt_ops)).await;
+    let keys = [project_key(&cp, opaque_id).await, project_key(&cp, jwt_id).await];
     assert!(stack.converged(Duration::from_secs(10)).await);
     let region = stack.region_url("eu-central");
     let http = reqwest::Client::new();
     let dir = std::env::temp_dir().join(format!("tessera-oauth2-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
 
-    let mut opaque_key = String::new();
-    for (label, slug, id) in [("opaque", &opaque, opaque_id), ("ES256 JWT", &jwt, jwt_id)] {
-        let key = project_key(&cp, id).await;
-        let (id, secret) = m2m_client(&http, &format!("{region}/p/{slug}"), &key).await;
+    let opaque_key = keys[0].clone();
+    for (label, slug, key) in [("opaque", &opaque, &keys[0]), ("ES256 JWT", &jwt, &keys[1])] {
+        let (id, secret) = m2m_client(&http, &format!("{region}/p/{slug}"), key).await;
         let path = format!("/p/{slug}/oauth2/token");
         // One request first: it also creates the project's signing key for JWTs.
         let first = token(&http, &format!("{region}{path}"), &id, &secret).await;
@@ -64,9 +64,6 @@ async fn main() {
             out.p99,
             out.errors()
         );
-        if label == "opaque" {
-            opaque_key = key;
-        }
     }
 
     // Introspection of hot opaque tokens, rotating through `tokens` of them.
@@ -112,7 +109,8 @@ async fn m2m_client(http: &reqwest::Client, base: &str, key: &str) -> (String, S
         .json()
         .await
         .unwrap();
-    (created["client_id"].as_str().unwrap().to_owned(), created["client_secret"].as_str().unwrap().to_owned())
+    let text = |k: &str| created[k].as_str().unwrap_or_else(|| panic!("no {k} in {created}")).to_owned();
+    (text("client_id"), text("client_secret"))
 }
 
 async fn token(http: &reqwest::Client, url: &str, id: &str, secret: &str) -> String {
