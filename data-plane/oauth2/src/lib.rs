@@ -16,6 +16,7 @@ pub mod keys;
 pub mod service;
 pub mod store;
 pub mod token;
+mod writer;
 
 pub use error::OAuth2Error;
 pub use service::{OAuth2Service, OAuth2Settings};

@@ -1,7 +1,11 @@
 //! The OAuth2 engine's state shared by every request of a worker: the installation secret that token and
 //! client-secret digests are keyed with, the clock, and the M2M token counter the usage pipeline reads.
 
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use prometheus::{IntCounterVec, Opts, Registry};
+use quick_cache::sync::Cache;
 use tessera_platform::clock::{SharedClock, truncate_to_micros};
 use tessera_platform::db::Database;
 use tessera_platform::ids::ProjectId;
@@ -9,8 +13,9 @@ use tessera_platform::tenant::TenantContext;
 use time::OffsetDateTime;
 
 use crate::keys::KeyRing;
-use crate::store::OAuth2Store;
+use crate::store::{NewToken, OAuth2Store, StoreError, StoredClient};
 use crate::token::{ProjectKeys, SystemSecret};
+use crate::writer::TokenWriter;
 
 /// Knobs of the engine that are not per project.
 #[derive(Debug, Clone)]
@@ -28,7 +33,15 @@ pub struct OAuth2Service {
     m2m_tokens: IntCounterVec,
     /// Sealed JSON Web Keys and this worker's cache of them (see `crate::keys`).
     pub(crate) jwks: KeyRing,
+    /// Batches token inserts into group commits (see `crate::writer`).
+    tokens: TokenWriter,
+    /// Clients as the token endpoint last read them, for at most [`CLIENT_CACHE_TTL`].
+    clients: Cache<(ProjectId, String), (Arc<StoredClient>, Instant)>,
 }
+
+/// How long a worker authenticates against a client it read earlier. An admin change through this worker is
+/// seen at once; through another worker of the region, within this long (as whoami revocations are).
+pub const CLIENT_CACHE_TTL: Duration = Duration::from_secs(1);
 
 impl OAuth2Service {
     /// Registers the engine's metrics on `registry`.
@@ -44,17 +57,51 @@ impl OAuth2Service {
         )?;
         registry.register(Box::new(m2m_tokens.clone()))?;
         Ok(Self {
-            db,
+            db: db.clone(),
             secret: SystemSecret::new(&settings.system_secret),
             clock,
             m2m_tokens,
             jwks: KeyRing::new(&settings.system_secret),
+            tokens: TokenWriter::start(db.clone()),
+            clients: Cache::new(16_384),
         })
     }
 
     /// The store scoped to the request's project.
     pub fn store<'a>(&self, tenant: &'a TenantContext) -> OAuth2Store<'a> {
         OAuth2Store::new(tenant.db())
+    }
+
+    /// A client for authentication on the hot path (token endpoint, revocation): cached per worker for at most
+    /// [`CLIENT_CACHE_TTL`]. Admin reads and writes go to the store directly.
+    pub async fn cached_client(
+        &self,
+        tenant: &TenantContext,
+        id: &str,
+    ) -> Result<Option<Arc<StoredClient>>, StoreError> {
+        let key = (tenant.project_id(), id.to_owned());
+        if let Some((client, read)) = self.clients.get(&key)
+            && read.elapsed() < CLIENT_CACHE_TTL
+        {
+            return Ok(Some(client));
+        }
+        let Some(client) = self.store(tenant).client(id).await? else {
+            self.clients.remove(&key);
+            return Ok(None);
+        };
+        let client = Arc::new(client);
+        self.clients.insert(key, (client.clone(), Instant::now()));
+        Ok(Some(client))
+    }
+
+    /// Drops a client from this worker's cache after an admin change.
+    pub fn forget_client(&self, project: ProjectId, id: &str) {
+        self.clients.remove(&(project, id.to_owned()));
+    }
+
+    /// Stores a token of the request's project through the group-commit writer; returns once committed.
+    pub async fn store_token(&self, tenant: &TenantContext, token: &NewToken<'_>) -> Result<(), StoreError> {
+        self.tokens.write(tenant, token).await
     }
 
     /// The project's token and client-secret keys.

@@ -158,6 +158,7 @@ async fn save(
     if !svc.store(tenant).update_client(&stored).await? {
         return Err(OAuth2Error::NotFound);
     }
+    svc.forget_client(tenant.project_id(), &stored.client.client_id);
     Ok((stored, v.secret))
 }
 
@@ -188,11 +189,9 @@ async fn patch(tenant: TenantContext, svc: Svc, id: Path<String>, body: Bytes) -
 }
 
 async fn delete(tenant: TenantContext, svc: Svc, id: Path<String>) -> Result<HttpResponse, OAuth2Error> {
-    if svc.store(&tenant).delete_client(&id).await? {
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(OAuth2Error::NotFound)
-    }
+    let deleted = svc.store(&tenant).delete_client(&id).await?;
+    svc.forget_client(tenant.project_id(), &id);
+    if deleted { Ok(HttpResponse::NoContent().finish()) } else { Err(OAuth2Error::NotFound) }
 }
 
 async fn lifespans(
@@ -208,6 +207,7 @@ async fn lifespans(
     if !svc.store(&tenant).update_client(&stored).await? {
         return Err(OAuth2Error::NotFound);
     }
+    svc.forget_client(tenant.project_id(), &stored.client.client_id);
     Ok(answer(StatusCode::OK, &stored, None))
 }
 
@@ -249,6 +249,7 @@ async fn rotate(tenant: TenantContext, svc: Svc, id: Path<String>, body: Bytes) 
     if !svc.store(&tenant).update_client(&stored).await? {
         return Err(OAuth2Error::NotFound);
     }
+    svc.forget_client(tenant.project_id(), &stored.client.client_id);
     Ok(answer(StatusCode::OK, &stored, Some(&secret)))
 }
 
@@ -259,5 +260,6 @@ async fn drop_rotated(tenant: TenantContext, svc: Svc, id: Path<String>) -> Resu
     if !svc.store(&tenant).update_client(&stored).await? {
         return Err(OAuth2Error::NotFound);
     }
+    svc.forget_client(tenant.project_id(), &stored.client.client_id);
     Ok(answer(StatusCode::OK, &stored, None))
 }

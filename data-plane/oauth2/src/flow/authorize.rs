@@ -381,8 +381,9 @@ async fn after_consent(
         "access_token_claims": consent.access_token_claims,
         "id_token_claims": consent.id_token_claims,
     });
-    svc.store(tenant)
-        .insert_token(&NewToken {
+    svc.store_token(
+        tenant,
+        &NewToken {
             signature: &minted.signature,
             kind: TokenKind::AuthorizeCode.as_str(),
             request_id: flow.id,
@@ -393,9 +394,10 @@ async fn after_consent(
             extra: &extra,
             issued_at: now,
             expires_at: now + Duration::try_from(ttl).unwrap_or(Duration::minutes(10)),
-        })
-        .await
-        .map_err(OAuth2Error::from)?;
+        },
+    )
+    .await
+    .map_err(OAuth2Error::from)?;
     let mut pairs = vec![("code", minted.token.as_str()), ("scope", scope.as_str())];
     if !flow.request.state.is_empty() {
         pairs.push(("state", flow.request.state.as_str()));

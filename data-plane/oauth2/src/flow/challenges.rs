@@ -52,6 +52,57 @@ async fn flow_of(svc: &OAuth2Service, tenant: &TenantContext, key: FlowKey<'_>) 
     Ok(flow)
 }
 
+/// Which of the two challenges a request names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Login,
+    Consent,
+}
+
+impl Step {
+    fn param(self) -> &'static str {
+        match self {
+            Step::Login => "login_challenge",
+            Step::Consent => "consent_challenge",
+        }
+    }
+
+    fn unused(self) -> FlowState {
+        match self {
+            Step::Login => FlowState::LoginUnused,
+            Step::Consent => FlowState::ConsentUnused,
+        }
+    }
+
+    fn redirect(self, flow: &Flow) -> String {
+        match self {
+            Step::Login => flow.login_redirect.clone(),
+            Step::Consent => flow.consent_redirect.clone(),
+        }
+    }
+}
+
+/// The flow a login or consent request names, while it still waits for the app: 404 when unknown, 410 with the
+/// earlier `redirect_to` when it was handled.
+async fn pending(
+    svc: &OAuth2Service,
+    tenant: &TenantContext,
+    q: Query<Vec<(String, String)>>,
+    step: Step,
+) -> Result<Flow, OAuth2Error> {
+    let params = Params::from(q);
+    let value = param(&params, step.param())?;
+    let key = match step {
+        Step::Login => FlowKey::LoginChallenge(value),
+        Step::Consent => FlowKey::ConsentChallenge(value),
+    };
+    let flow = flow_of(svc, tenant, key).await?;
+    if flow.state != step.unused() {
+        return Err(OAuth2Error::AlreadyHandled { redirect_to: step.redirect(&flow) });
+    }
+    Ok(flow)
+}
+
 async fn client_of(svc: &OAuth2Service, tenant: &TenantContext, flow: &Flow) -> Result<Value, OAuth2Error> {
     let client = svc.store(tenant).client(&flow.request.client_id).await?.ok_or(OAuth2Error::NotFound)?;
     Ok(client_json(&client))
@@ -67,11 +118,7 @@ async fn get_login(
     svc: Svc,
     q: Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, OAuth2Error> {
-    let params = Params::from(q);
-    let flow = flow_of(&svc, &tenant, FlowKey::LoginChallenge(param(&params, "login_challenge")?)).await?;
-    if flow.state != FlowState::LoginUnused {
-        return Err(OAuth2Error::AlreadyHandled { redirect_to: flow.login_redirect });
-    }
+    let flow = pending(&svc, &tenant, q, Step::Login).await?;
     Ok(json(StatusCode::OK, &flow.login_request_json(client_of(&svc, &tenant, &flow).await?)))
 }
 
@@ -125,11 +172,7 @@ async fn accept_login(
     q: Query<Vec<(String, String)>>,
     body: Bytes,
 ) -> Result<HttpResponse, OAuth2Error> {
-    let params = Params::from(q);
-    let mut flow = flow_of(&svc, &tenant, FlowKey::LoginChallenge(param(&params, "login_challenge")?)).await?;
-    if flow.state != FlowState::LoginUnused {
-        return Err(OAuth2Error::AlreadyHandled { redirect_to: flow.login_redirect });
-    }
+    let mut flow = pending(&svc, &tenant, q, Step::Login).await?;
     let body: AcceptLogin = parse_body(&body)?;
     if body.subject.is_empty() || body.subject.len() > 1024 {
         return Err(OAuth2Error::BadRequest("Field `subject` must be 1 to 1024 characters.".into()));
@@ -165,11 +208,7 @@ async fn reject_login(
     q: Query<Vec<(String, String)>>,
     body: Bytes,
 ) -> Result<HttpResponse, OAuth2Error> {
-    let params = Params::from(q);
-    let mut flow = flow_of(&svc, &tenant, FlowKey::LoginChallenge(param(&params, "login_challenge")?)).await?;
-    if flow.state != FlowState::LoginUnused {
-        return Err(OAuth2Error::AlreadyHandled { redirect_to: flow.login_redirect });
-    }
+    let mut flow = pending(&svc, &tenant, q, Step::Login).await?;
     flow.login_denied = Some(parse_body(&body)?);
     handle(&svc, &tenant, flow, FlowState::LoginUnused, true).await
 }
@@ -256,11 +295,7 @@ async fn get_consent(
     svc: Svc,
     q: Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, OAuth2Error> {
-    let params = Params::from(q);
-    let flow = flow_of(&svc, &tenant, FlowKey::ConsentChallenge(param(&params, "consent_challenge")?)).await?;
-    if flow.state != FlowState::ConsentUnused {
-        return Err(OAuth2Error::AlreadyHandled { redirect_to: flow.consent_redirect });
-    }
+    let flow = pending(&svc, &tenant, q, Step::Consent).await?;
     Ok(json(StatusCode::OK, &flow.consent_request_json(client_of(&svc, &tenant, &flow).await?)))
 }
 
@@ -300,11 +335,7 @@ async fn accept_consent(
     q: Query<Vec<(String, String)>>,
     body: Bytes,
 ) -> Result<HttpResponse, OAuth2Error> {
-    let params = Params::from(q);
-    let mut flow = flow_of(&svc, &tenant, FlowKey::ConsentChallenge(param(&params, "consent_challenge")?)).await?;
-    if flow.state != FlowState::ConsentUnused {
-        return Err(OAuth2Error::AlreadyHandled { redirect_to: flow.consent_redirect });
-    }
+    let mut flow = pending(&svc, &tenant, q, Step::Consent).await?;
     let body: AcceptConsent = parse_body(&body)?;
     if body.remember_for < 0 {
         return Err(OAuth2Error::BadRequest("Field `remember_for` must not be negative.".into()));
@@ -335,11 +366,7 @@ async fn reject_consent(
     q: Query<Vec<(String, String)>>,
     body: Bytes,
 ) -> Result<HttpResponse, OAuth2Error> {
-    let params = Params::from(q);
-    let mut flow = flow_of(&svc, &tenant, FlowKey::ConsentChallenge(param(&params, "consent_challenge")?)).await?;
-    if flow.state != FlowState::ConsentUnused {
-        return Err(OAuth2Error::AlreadyHandled { redirect_to: flow.consent_redirect });
-    }
+    let mut flow = pending(&svc, &tenant, q, Step::Consent).await?;
     flow.consent_denied = Some(parse_body(&body)?);
     handle(&svc, &tenant, flow, FlowState::ConsentUnused, false).await
 }

@@ -91,7 +91,7 @@ pub async fn authenticate(
     let refused = || {
         OAuth2Error::InvalidClient("The client does not exist, its credentials are wrong, or it used another authentication method than the one it registered.".into())
     };
-    let Some(stored) = svc.store(tenant).client(id).await? else {
+    let Some(stored) = svc.cached_client(tenant, id).await? else {
         return Err(refused());
     };
     if stored.client.token_endpoint_auth_method != method {
@@ -106,7 +106,7 @@ pub async fn authenticate(
             return Err(refused());
         }
     }
-    Ok(stored)
+    Ok((*stored).clone())
 }
 
 #[cfg(test)]

@@ -74,8 +74,9 @@ pub async fn issue_access_token(
         }
     };
     let scope = grant.scopes.join(" ");
-    svc.store(tenant)
-        .insert_token(&NewToken {
+    svc.store_token(
+        tenant,
+        &NewToken {
             signature: &signature,
             kind: TokenKind::AccessToken.as_str(),
             request_id: grant.request_id,
@@ -86,8 +87,9 @@ pub async fn issue_access_token(
             extra: &grant.extra,
             issued_at: now,
             expires_at,
-        })
-        .await?;
+        },
+    )
+    .await?;
     Ok(IssuedAccess { token, expires_in: seconds_until(now, expires_at) })
 }
 

@@ -76,8 +76,9 @@ pub async fn issue_token_set(
         let expires =
             now + Duration::try_from(lifespan("refresh_token", ttl.refresh_token.0)).unwrap_or(Duration::days(30));
         let scope = set.granted.join(" ");
-        svc.store(tenant)
-            .insert_token(&NewToken {
+        svc.store_token(
+            tenant,
+            &NewToken {
                 signature: &minted.signature,
                 kind: TokenKind::RefreshToken.as_str(),
                 request_id: set.request_id,
@@ -88,8 +89,9 @@ pub async fn issue_token_set(
                 extra: set.session,
                 issued_at: now,
                 expires_at: expires,
-            })
-            .await?;
+            },
+        )
+        .await?;
         body["refresh_token"] = json!(minted.token);
     }
     if set.scopes.iter().any(|s| s == "openid") {

@@ -13,7 +13,7 @@ use tessera_platform::tenant::TenantDb;
 pub use clients::{ClientPage, StoredClient};
 pub use flows::{FlowKey, LoginSession};
 pub use keys::StoredKey;
-pub use tokens::{NewToken, StoredToken};
+pub use tokens::{NewToken, StoredToken, TokenRow, insert_token_rows};
 
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]

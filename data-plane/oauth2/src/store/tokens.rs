@@ -1,7 +1,9 @@
 //! SQL for tokens. A token is found by its signature, never by its text.
 
 use serde_json::Value;
-use sqlx::FromRow;
+use sqlx::{FromRow, QueryBuilder};
+use tessera_platform::db::Database;
+use tessera_platform::ids::ProjectId;
 use tessera_platform::on_db;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -50,6 +52,71 @@ impl StoredToken {
     pub fn extra(&self) -> Value {
         serde_json::from_str(&self.extra).unwrap_or(Value::Null)
     }
+}
+
+/// A token row as the batching writer holds it: owned, with its project.
+#[derive(Debug, Clone)]
+pub struct TokenRow {
+    project: ProjectId,
+    signature: String,
+    kind: &'static str,
+    request_id: Uuid,
+    client_id: String,
+    subject: String,
+    scope: String,
+    audience: String,
+    extra: String,
+    issued_at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+}
+
+impl TokenRow {
+    /// `t` for `project`.
+    pub fn new(project: ProjectId, t: &NewToken<'_>) -> Self {
+        Self {
+            project,
+            signature: t.signature.to_owned(),
+            kind: t.kind,
+            request_id: t.request_id,
+            client_id: t.client_id.to_owned(),
+            subject: t.subject.to_owned(),
+            scope: t.scope.to_owned(),
+            audience: serde_json::to_string(t.audience).expect("strings serialize"),
+            extra: t.extra.to_string(),
+            issued_at: t.issued_at,
+            expires_at: t.expires_at,
+        }
+    }
+}
+
+/// Inserts rows of possibly several projects in one statement and one commit. Each row carries its own project
+/// id: this is the region's write path for the batching writer, not a tenant read.
+pub async fn insert_token_rows(db: &Database, rows: &[&TokenRow]) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    on_db!(db, pool => {
+        let mut qb = QueryBuilder::new(
+            "INSERT INTO oauth2_tokens (project_id, signature, kind, request_id, client_id, subject, scope, audience, \
+             extra, active, issued_at, expires_at) ",
+        );
+        qb.push_values(rows.iter(), |mut b, r| {
+            b.push_bind(r.project)
+                .push_bind(r.signature.clone())
+                .push_bind(r.kind)
+                .push_bind(r.request_id)
+                .push_bind(r.client_id.clone())
+                .push_bind(r.subject.clone())
+                .push_bind(r.scope.clone())
+                .push_bind(r.audience.clone())
+                .push_bind(r.extra.clone())
+                .push_bind(true)
+                .push_bind(r.issued_at)
+                .push_bind(r.expires_at);
+        });
+        qb.build().execute(pool).await?;
+    });
+    Ok(())
 }
 
 impl OAuth2Store<'_> {
