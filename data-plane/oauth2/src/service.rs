@@ -2,6 +2,7 @@
 //! client-secret digests are keyed with, the clock, and the M2M token counter the usage pipeline reads.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use prometheus::{IntCounterVec, Opts, Registry};
@@ -13,7 +14,7 @@ use tessera_platform::tenant::TenantContext;
 use time::OffsetDateTime;
 
 use crate::keys::KeyRing;
-use crate::store::{NewToken, OAuth2Store, StoreError, StoredClient};
+use crate::store::{NewToken, OAuth2Store, StoreError, StoredClient, StoredToken};
 use crate::token::{ProjectKeys, SystemSecret};
 use crate::writer::TokenWriter;
 
@@ -37,11 +38,19 @@ pub struct OAuth2Service {
     tokens: TokenWriter,
     /// Clients as the token endpoint last read them, for at most [`CLIENT_CACHE_TTL`].
     clients: Cache<(ProjectId, String), (Arc<StoredClient>, Instant)>,
+    /// Token rows as introspection last read them, with the revocation epoch they were read in.
+    tokens_read: Cache<(ProjectId, String), (Arc<StoredToken>, Instant, u64)>,
+    /// Bumped by every revocation through this worker: cached token rows read before it are misses.
+    revocations: AtomicU64,
 }
 
 /// How long a worker authenticates against a client it read earlier. An admin change through this worker is
 /// seen at once; through another worker of the region, within this long (as whoami revocations are).
 pub const CLIENT_CACHE_TTL: Duration = Duration::from_secs(1);
+
+/// How long introspection answers from a token row it read earlier. A revocation through this worker is seen at
+/// once (it bumps the epoch); through another worker of the region, within this long.
+pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(1);
 
 impl OAuth2Service {
     /// Registers the engine's metrics on `registry`.
@@ -64,6 +73,8 @@ impl OAuth2Service {
             jwks: KeyRing::new(&settings.system_secret),
             tokens: TokenWriter::start(db.clone()),
             clients: Cache::new(16_384),
+            tokens_read: Cache::new(65_536),
+            revocations: AtomicU64::new(0),
         })
     }
 
@@ -92,6 +103,33 @@ impl OAuth2Service {
         let client = Arc::new(client);
         self.clients.insert(key, (client.clone(), Instant::now()));
         Ok(Some(client))
+    }
+
+    /// A token row for introspection: cached per worker for at most [`TOKEN_CACHE_TTL`] unless this worker revoked
+    /// anything since it was read.
+    pub async fn cached_token(
+        &self,
+        tenant: &TenantContext,
+        signature: &str,
+    ) -> Result<Option<Arc<StoredToken>>, StoreError> {
+        let key = (tenant.project_id(), signature.to_owned());
+        let epoch = self.revocations.load(Ordering::Acquire);
+        if let Some((row, read, seen)) = self.tokens_read.get(&key)
+            && seen == epoch
+            && read.elapsed() < TOKEN_CACHE_TTL
+        {
+            return Ok(Some(row));
+        }
+        let Some(row) = self.store(tenant).token(signature).await? else { return Ok(None) };
+        let row = Arc::new(row);
+        self.tokens_read.insert(key, (row.clone(), Instant::now(), epoch));
+        Ok(Some(row))
+    }
+
+    /// Called after any change that ends tokens (revocation, replay, rotation, deletion): cached token rows of this
+    /// worker are no longer trusted.
+    pub fn tokens_revoked(&self) {
+        self.revocations.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Drops a client from this worker's cache after an admin change.

@@ -190,6 +190,7 @@ async fn patch(tenant: TenantContext, svc: Svc, id: Path<String>, body: Bytes) -
 
 async fn delete(tenant: TenantContext, svc: Svc, id: Path<String>) -> Result<HttpResponse, OAuth2Error> {
     let deleted = svc.store(&tenant).delete_client(&id).await?;
+    svc.tokens_revoked();
     svc.forget_client(tenant.project_id(), &id);
     if deleted { Ok(HttpResponse::NoContent().finish()) } else { Err(OAuth2Error::NotFound) }
 }

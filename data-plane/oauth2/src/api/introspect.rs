@@ -44,7 +44,7 @@ async fn introspect(
     let Some((kind, signature)) = found else {
         return Ok(inactive());
     };
-    let Some(stored) = svc.store(&tenant).token(&signature).await? else {
+    let Some(stored) = svc.cached_token(&tenant, &signature).await? else {
         return Ok(inactive());
     };
     let now = svc.now();
@@ -86,5 +86,6 @@ async fn delete_client_tokens(
         .filter(|c| !c.is_empty())
         .ok_or_else(|| OAuth2Error::BadRequest("The query parameter `client_id` is required.".into()))?;
     svc.store(&tenant).delete_client_tokens(client_id).await?;
+    svc.tokens_revoked();
     Ok(HttpResponse::NoContent().finish())
 }

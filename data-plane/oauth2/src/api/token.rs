@@ -72,6 +72,7 @@ async fn revoke(tenant: TenantContext, req: HttpRequest, svc: Svc, body: Bytes) 
             ));
         }
         svc.store(&tenant).revoke_request(stored.request_id).await?;
+        svc.tokens_revoked();
     }
     Ok(HttpResponse::Ok().finish())
 }

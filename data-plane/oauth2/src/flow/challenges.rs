@@ -406,6 +406,7 @@ async fn revoke_consents(
     }
     for flow_id in svc.store(&tenant).revoke_consents(subject, client).await? {
         svc.store(&tenant).revoke_request(flow_id).await?;
+        svc.tokens_revoked();
     }
     Ok(HttpResponse::NoContent().finish())
 }

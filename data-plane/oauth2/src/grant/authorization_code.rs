@@ -40,9 +40,12 @@ pub async fn authorization_code(
     if row.client_id != client.client_id {
         return Err(invalid());
     }
-    if !svc.store(tenant).consume_token(&signature).await? {
+    let consumed = svc.store(tenant).consume_token(&signature).await?;
+    svc.tokens_revoked();
+    if !consumed {
         // A replay: whatever the first exchange issued is revoked.
         svc.store(tenant).revoke_request(row.request_id).await?;
+        svc.tokens_revoked();
         return Err(OAuth2Error::InvalidGrant(
             "The authorization code has already been used; the tokens issued for it have been revoked.".into(),
         ));

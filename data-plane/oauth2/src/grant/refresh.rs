@@ -38,8 +38,11 @@ pub async fn refresh_token(
     if row.client_id != client.client_id {
         return Err(invalid());
     }
-    if !svc.store(tenant).consume_token(&signature).await? {
+    let consumed = svc.store(tenant).consume_token(&signature).await?;
+    svc.tokens_revoked();
+    if !consumed {
         svc.store(tenant).revoke_request(row.request_id).await?;
+        svc.tokens_revoked();
         return Err(OAuth2Error::InvalidGrant(
             "The refresh token was already used; as it may have been stolen, every token of its chain has been revoked.".into(),
         ));
@@ -49,6 +52,7 @@ pub async fn refresh_token(
     }
     // The access tokens the old refresh token came with end with it.
     svc.store(tenant).revoke_request_access_tokens(row.request_id).await?;
+    svc.tokens_revoked();
     let granted: Vec<String> = row.scope.split_whitespace().map(str::to_owned).collect();
     let requested = split(&single(form, "scope")?.into_iter().collect::<Vec<_>>());
     if let Some(extra) = requested.iter().find(|s| !granted.contains(s)) {

@@ -28,17 +28,20 @@ fn is_serialization_failure(e: &sqlx::Error) -> bool {
 
 impl OAuth2Store<'_> {
     /// Every key of a set, newest first (ties broken by kid, so every worker agrees on "the newest").
+    ///
+    /// Sorted here rather than by SQL: SQLite keeps `created_at` as RFC 3339 text whose fraction drops trailing
+    /// zeros, so its text order is not time order (`…:31.24755Z` sorts after `…:31.247551Z`, `…:31Z` after both).
     pub async fn keys(&self, set: &str) -> Result<Vec<StoredKey>, StoreError> {
-        let rows = on_db!(self.db, pool => {
+        let mut rows: Vec<StoredKey> = on_db!(self.db, pool => {
             sqlx::query_as(
-                "SELECT kid, alg, use, sealed, created_at FROM oauth2_jwks WHERE project_id = $1 AND set_id = $2 \
-                 ORDER BY created_at DESC, kid DESC",
+                "SELECT kid, alg, use, sealed, created_at FROM oauth2_jwks WHERE project_id = $1 AND set_id = $2",
             )
             .bind(self.project)
             .bind(set)
             .fetch_all(pool)
             .await?
         });
+        rows.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.kid.cmp(&a.kid)));
         Ok(rows)
     }
 
@@ -291,6 +294,36 @@ mod tests {
                     .await
                     .unwrap()
             );
+        }
+    }
+
+    /// Newest first to the microsecond on both backends, also where SQLite's RFC 3339 text sorts otherwise (a
+    /// fraction that is a prefix of another, a whole second); equal times by kid, descending.
+    #[tokio::test]
+    async fn keys_are_listed_newest_first_to_the_microsecond() {
+        for backend in backends() {
+            let t = TestDatabase::new(backend, &data_plane_migrations()).await;
+            let store = OAuth2Store { db: &t.db, project: ProjectId::new() };
+            let micros = time::Duration::microseconds;
+            let base = OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000) + micros(31_247_550);
+            for (kid, at) in [
+                ("whole-second", base - micros(247_550)),
+                ("trimmed", base),
+                ("one-later", base + micros(1)),
+                ("tie-a", base + micros(1_000)),
+                ("tie-b", base + micros(1_000)),
+            ] {
+                let row = StoredKey {
+                    kid: kid.into(),
+                    alg: "ES256".into(),
+                    key_use: "sig".into(),
+                    sealed: vec![0],
+                    created_at: at,
+                };
+                store.insert_key("ordered", &row).await.unwrap();
+            }
+            let kids: Vec<String> = store.keys("ordered").await.unwrap().into_iter().map(|k| k.kid).collect();
+            assert_eq!(kids, ["tie-b", "tie-a", "one-later", "trimmed", "whole-second"], "{backend:?}");
         }
     }
 

@@ -269,3 +269,59 @@ async fn issue(c: &mut Client, base: &str, id: &str, secret: &str) -> String {
     .await;
     expect(&t, 200)["access_token"].as_str().unwrap().to_owned()
 }
+
+#[tokio::test]
+async fn revocations_and_client_changes_reach_every_worker_within_a_second() {
+    for backend in backends() {
+        let stack = stack(backend).await;
+        let p = project(&stack, "eu-central").await;
+        let second = stack.extra_worker("eu-central").await;
+        let other = format!("{}/p/{}", second.url(), p.slug);
+        let mut c = Client::new();
+        let (id, secret) = m2m_client(&mut c, &p, json!({})).await;
+        let token = issue(&mut c, &p.base, &id, &secret).await;
+        // Both workers have read the token and the client.
+        for base in [p.base.as_str(), other.as_str()] {
+            assert_eq!(expect(&introspect(&mut c, base, &p.key, &token, None).await, 200)["active"], true);
+            issue(&mut c, base, &id, &secret).await;
+        }
+        // Revoked through the first worker: it forgets at once, the second within a second.
+        let revoked = form(
+            &mut c,
+            &format!("{}/oauth2/revoke", p.base),
+            &[("token", &token)],
+            &[("authorization", &basic(&id, &secret))],
+        )
+        .await;
+        assert_eq!(revoked.status, 200);
+        assert_eq!(expect(&introspect(&mut c, &p.base, &p.key, &token, None).await, 200)["active"], false);
+        let start = std::time::Instant::now();
+        while expect(&introspect(&mut c, &other, &p.key, &token, None).await, 200)["active"] == true {
+            assert!(
+                start.elapsed() < std::time::Duration::from_millis(1500),
+                "the other worker still trusts a revoked token"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        // A deleted client stops getting tokens everywhere within a second.
+        let deleted = c.admin(Method::DELETE, &format!("{}/admin/clients/{id}", p.base), &p.key, None).await;
+        assert_eq!(deleted.status, 204);
+        let start = std::time::Instant::now();
+        loop {
+            let t = form(
+                &mut c,
+                &format!("{other}/oauth2/token"),
+                &[("grant_type", "client_credentials")],
+                &[("authorization", &basic(&id, &secret))],
+            )
+            .await;
+            if t.status == 401 {
+                break;
+            }
+            assert!(start.elapsed() < std::time::Duration::from_millis(1500), "a deleted client still gets tokens");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        second.stop().await;
+        stack.stop().await;
+    }
+}
