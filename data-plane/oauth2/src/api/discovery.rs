@@ -35,7 +35,7 @@ async fn discovery(tenant: TenantContext, req: HttpRequest) -> Result<HttpRespon
         "subject_types_supported": subject_types,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
+        "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token", "urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:ietf:params:oauth:grant-type:device_code"],
         "scopes_supported": ["offline_access", "offline", "openid"],
         "claims_supported": ["sub"],
         "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic", "private_key_jwt", "none"],

@@ -7,6 +7,7 @@ mod discovery;
 mod introspect;
 mod keys;
 mod token;
+mod trust;
 mod userinfo;
 
 use actix_web::HttpResponse;
@@ -25,8 +26,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     discovery::configure(cfg);
     keys::configure(cfg);
     userinfo::configure(cfg);
+    trust::configure(cfg);
     crate::flow::authorize::configure(cfg);
     crate::flow::challenges::configure(cfg);
+    crate::flow::device::configure(cfg);
     crate::flow::logout::configure(cfg);
 }
 

@@ -41,7 +41,14 @@ async fn token(tenant: TenantContext, req: HttpRequest, svc: Svc, body: Bytes) -
         "authorization_code" => {
             authorization_code(&svc, &tenant, &crate::issuer(&tenant, &req), &client, &form).await?
         }
+        crate::flow::device::DEVICE_CODE_GRANT => {
+            crate::grant::device_code(&svc, &tenant, &crate::issuer(&tenant, &req), &client, &form).await?
+        }
         "refresh_token" => refresh_token(&svc, &tenant, &crate::issuer(&tenant, &req), &client, &form).await?,
+        crate::grant::jwt_bearer::JWT_BEARER_GRANT => {
+            crate::grant::jwt_bearer::jwt_bearer(&svc, &tenant, &req, &crate::issuer(&tenant, &req), &client, &form)
+                .await?
+        }
         other => {
             return Err(OAuth2Error::UnsupportedGrantType(format!("The grant type `{other}` is not served.")));
         }

@@ -128,7 +128,7 @@ fn check_claims(claims: &Value, client_id: &str, audiences: &[String], now: i64)
 }
 
 /// What the jti table stores for an assertion: a digest of the client id and the jti.
-fn jti_digest(client_id: &str, jti: &str) -> String {
+pub(crate) fn jti_digest(client_id: &str, jti: &str) -> String {
     let mut h = Sha256::new();
     h.update((client_id.len() as u64).to_be_bytes());
     h.update(client_id.as_bytes());
@@ -138,7 +138,7 @@ fn jti_digest(client_id: &str, jti: &str) -> String {
 
 /// The token endpoint URLs an assertion's `aud` may name: as this request reached the project, and under the
 /// configured issuer when that differs.
-fn token_endpoints(tenant: &TenantContext, req: &HttpRequest) -> Vec<String> {
+pub(crate) fn token_endpoints(tenant: &TenantContext, req: &HttpRequest) -> Vec<String> {
     let mut urls = vec![format!("{}/oauth2/token", tenant.public_base_url(req))];
     let by_issuer = format!("{}/oauth2/token", crate::issuer(tenant, req));
     if !urls.contains(&by_issuer) {

@@ -5,12 +5,15 @@ pub mod auth;
 mod authorization_code;
 pub mod client_assertion;
 mod client_credentials;
+mod device_code;
+pub mod jwt_bearer;
 mod refresh;
 pub mod scopes;
 mod token_set;
 
 pub use authorization_code::authorization_code;
 pub use client_credentials::client_credentials;
+pub use device_code::device_code;
 pub use refresh::refresh_token;
 pub use token_set::{TokenSet, issue_token_set};
 

@@ -1,19 +1,23 @@
 //! All SQL of the OAuth2 engine. Every query binds the project id.
 
 mod clients;
+mod device;
 mod flows;
 mod keys;
 mod logout;
 mod tokens;
+mod trust;
 
 use tessera_platform::db::{Database, DbError};
 use tessera_platform::ids::ProjectId;
 use tessera_platform::tenant::TenantDb;
 
 pub use clients::{ClientPage, StoredClient};
+pub use device::DeviceChallenge;
 pub use flows::{FlowKey, LoginSession};
 pub use keys::StoredKey;
 pub use tokens::{NewToken, StoredToken, TokenRow, insert_token_rows};
+pub use trust::TrustedIssuer;
 
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]

@@ -7,6 +7,7 @@ mod code;
 mod keys;
 mod logout;
 mod tokens;
+mod trust;
 
 use base64::Engine;
 use reqwest::Method;

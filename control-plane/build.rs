@@ -1,0 +1,4 @@
+//! Rebuild when a control-plane migration is added or changed: `sqlx::migrate!` embeds the directory at compile time.
+fn main() {
+    println!("cargo:rerun-if-changed=../migrations/control-plane");
+}
