@@ -22,6 +22,8 @@ pub enum TokenKind {
     AccessToken,
     RefreshToken,
     AuthorizeCode,
+    /// RFC 8628's `device_code`, polled by the device at the token endpoint.
+    DeviceCode,
 }
 
 impl TokenKind {
@@ -31,6 +33,7 @@ impl TokenKind {
             Self::AccessToken => "ory_at_",
             Self::RefreshToken => "ory_rt_",
             Self::AuthorizeCode => "ory_ac_",
+            Self::DeviceCode => "ory_dc_",
         }
     }
 
@@ -40,6 +43,7 @@ impl TokenKind {
             Self::AccessToken => "access_token",
             Self::RefreshToken => "refresh_token",
             Self::AuthorizeCode => "authorize_code",
+            Self::DeviceCode => "device_code",
         }
     }
 }
@@ -126,6 +130,15 @@ impl ProjectKeys {
         let mut mac = HmacSha256::new_from_slice(&self.tokens).expect("HMAC takes any key length");
         mac.update(b"login-session-cookie\0");
         mac.update(value.as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// The stored form of a device flow's user code (normalised): keyed like tokens, with its own label, so the
+    /// short code cannot be recovered from the database by enumeration.
+    pub fn user_code_digest(&self, user_code: &str) -> String {
+        let mut mac = HmacSha256::new_from_slice(&self.tokens).expect("HMAC takes any key length");
+        mac.update(b"device-user-code\0");
+        mac.update(user_code.as_bytes());
         URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
 

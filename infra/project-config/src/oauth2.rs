@@ -30,6 +30,16 @@ pub struct Urls {
     pub error: Option<HttpUrl>,
     pub post_logout_redirect: Option<HttpUrl>,
     pub registration: Option<HttpUrl>,
+    pub device: DeviceUrls,
+}
+
+/// The device authorization grant's pages: where `/oauth2/device/verify` sends a browser that brought no user
+/// code (the UI collects it), and where it sends the browser once the device is approved.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeviceUrls {
+    pub verification: Option<HttpUrl>,
+    pub success: Option<HttpUrl>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

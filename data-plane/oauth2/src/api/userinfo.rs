@@ -40,7 +40,10 @@ async fn userinfo(tenant: TenantContext, req: HttpRequest, svc: Svc, body: Bytes
     }
     let mut claims = Map::new();
     // The ID-token claims of the consent session travel with the code and its tokens' rows.
-    let grant = svc.store(&tenant).grant_session(row.request_id).await?;
+    let grant = match svc.store(&tenant).grant_session(row.request_id).await? {
+        Some(g) => Some(g),
+        None => svc.store(&tenant).device_grant_session(row.request_id).await?,
+    };
     if let Some(Value::Object(extra)) = grant.as_ref().and_then(|g| g.get("id_token_claims")) {
         claims.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
     }

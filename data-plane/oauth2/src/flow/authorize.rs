@@ -94,6 +94,11 @@ impl Refusal {
     }
 }
 
+/// An error shown on the project's error page (or as JSON when it has none).
+pub(super) fn page_error(tenant: &TenantContext, e: OAuth2Error) -> HttpResponse {
+    Refusal::Page(e).respond(tenant)
+}
+
 fn redirect_error(request: &AuthRequest, e: OAuth2Error) -> Refusal {
     let (code, description) = e.code_and_text();
     Refusal::Redirect {
@@ -180,6 +185,7 @@ async fn authorize(
         display: single(&params, "display")?.unwrap_or_default().to_owned(),
         request_url: format!("{base}/oauth2/auth?{query}"),
         requested_at: now,
+        device_request: None,
     };
     // From here on the redirect URI is the client's: errors go there.
     validate_request(tenant, &stored, &params, &mut request).map_err(|e| redirect_error(&request, e))?;
@@ -346,7 +352,8 @@ async fn after_consent(
         .await
         .map_err(OAuth2Error::from)?
         .ok_or_else(invalid)?;
-    if flow.state != FlowState::ConsentHandled || flow.expires_at <= svc.now() {
+    if flow.state != FlowState::ConsentHandled || flow.expires_at <= svc.now() || flow.request.device_request.is_some()
+    {
         return Err(invalid().into());
     }
     if !cookies.csrf_matches(req, &flow.csrf_digest) {

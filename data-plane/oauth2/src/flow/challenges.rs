@@ -241,6 +241,9 @@ pub async fn after_login(
         if !svc.store(tenant).advance_flow(&flow, FlowState::LoginHandled, None, None).await? {
             return Err(invalid());
         }
+        if flow.request.device_request.is_some() {
+            return super::device::refused(tenant, svc, &flow, &denial).await;
+        }
         return Ok(redirect_refusal(&flow, &denial));
     }
     let now = svc.now();
@@ -251,7 +254,9 @@ pub async fn after_login(
             && flow.request.audience.iter().all(|a| c.grant_audience.contains(a))
     });
     let forced = flow.request.prompt.iter().any(|p| p == "consent");
-    flow.consent_skip = (client.client.skip_consent || covered) && !forced;
+    // A public client's device flow never skips consent: the user must see what the device asks for, as in Hydra.
+    let device_public = flow.request.device_request.is_some() && client.client.is_public();
+    flow.consent_skip = (client.client.skip_consent || covered) && !forced && !device_public;
     flow.consent_challenge = Some(random_token());
     flow.state = FlowState::ConsentUnused;
     if !svc.store(tenant).advance_flow(&flow, FlowState::LoginHandled, None, None).await? {

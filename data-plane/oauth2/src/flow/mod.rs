@@ -15,6 +15,7 @@
 pub mod authorize;
 pub mod challenges;
 mod cookies;
+pub mod device;
 pub mod logout;
 
 use serde::{Deserialize, Serialize};
@@ -59,6 +60,10 @@ pub struct AuthRequest {
     pub request_url: String,
     #[serde(with = "time::serde::rfc3339")]
     pub requested_at: OffsetDateTime,
+    /// Set for a device flow (`/oauth2/device/verify`): the device request the consent approves, instead of a
+    /// code sent to a redirect URI.
+    #[serde(default)]
+    pub device_request: Option<Uuid>,
 }
 
 /// A login app's or consent app's refusal, passed on to the client as an OAuth2 error.

@@ -4,6 +4,7 @@
 
 mod clients;
 mod code;
+mod device;
 mod keys;
 mod logout;
 mod tokens;
