@@ -1,19 +1,37 @@
 """Helpers for the OAuth2 (Hydra API) SDK tests: a project of one's own with `OAuth2Api` on its admin API (the
 project API key) and on its protocol endpoints as a client (HTTP Basic from the Configuration's username and
-password, as the SDK sends it), token requests the SDK has no parameters for, and Hydra's error shape.
+password, as the SDK sends it), token requests the SDK has no parameters for, and Hydra's error shape; and the
+authorization code flow as a relying party (Authlib) and a browser (`requests`) go through it, with the project's
+login and consent apps played through `OAuth2Api` (test_oauth2_relying_party.py, test_oauth2_keys_and_logout.py).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 from urllib.parse import parse_qs, urlsplit
 
+# `tessera dev` serves http://127.0.0.1:<port>; Authlib refuses OAuth2 over plain HTTP unless told this.
+os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
+
 import ory_client
 import pytest
+import requests
+from authlib.common.security import generate_token
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.oidc.core import CodeIDToken
+from authlib.oidc.discovery import OpenIDProviderMetadata
 from ory_client.exceptions import ApiException
+
+with warnings.catch_warnings():
+    # Authlib 1.7+ says authlib.jose is deprecated in favour of joserfc (it stays until 2.0); it is still the
+    # JOSE layer its OIDC claim classes are documented with, so it is what a relying party uses today.
+    warnings.simplefilter("ignore")
+    from authlib.jose import JsonWebKey, jwt
 
 from identity_helpers import assert_no_unknown_keys, create_identity_project, header
 from sdk_helpers import EXCEPTION_FOR_STATUS, make_clients
@@ -161,3 +179,248 @@ def page_token(link: str) -> str:
 
 def client_ids(clients: List[ory_client.OAuth2Client]) -> List[str]:
     return [c.client_id for c in clients]
+
+
+# =============================================================================================
+# the authorization code flow: the provider, the relying party (Authlib) and the browser
+#
+# Authlib is used as a relying party uses it: endpoints come from discovery, Authlib builds the authorization URL
+# (its state, its S256 challenge), checks the state of the callback itself, and decides on its own whether an ID
+# token is valid. The browser is a `requests.Session` that keeps cookies and follows no redirect by itself.
+
+CALLBACK = "https://rp.example/callback"
+SCOPE = "openid offline_access email"
+SUBJECT = "user-42"
+EMAIL = "ada@example.com"
+TIMEOUT = 30
+
+
+@dataclass
+class Provider:
+    """A project as an OpenID provider: its issuer, its discovery document and JWKS (fetched as a relying party
+    fetches them), and `OAuth2Api` with the project key (what the project's login, consent and logout apps use)."""
+
+    issuer: str
+    admin: ory_client.OAuth2Api
+    login_url: str
+    consent_url: str
+    logout_url: str
+    discovery: dict
+
+    def endpoint(self, name: str) -> str:
+        return self.discovery[name]
+
+    def jwks(self) -> dict:
+        answer = requests.get(self.endpoint("jwks_uri"), timeout=TIMEOUT)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    def as_client(self, client_id: str, secret: Optional[str]) -> ory_client.OAuth2Api:
+        """OAuth2Api as the client calls the protocol endpoints: HTTP Basic from the Configuration."""
+        api_client = make_clients(self.issuer, None).api_client
+        api_client.configuration.username = client_id
+        api_client.configuration.password = secret or ""
+        return ory_client.OAuth2Api(api_client)
+
+    def introspect(self, token: str) -> ory_client.IntrospectedOAuth2Token:
+        answer = self.admin.introspect_o_auth2_token(token)
+        assert isinstance(answer, ory_client.IntrospectedOAuth2Token)
+        assert_no_unknown_keys(answer)
+        return answer
+
+    def create_client(self, **fields) -> ory_client.OAuth2Client:
+        """A client of the code flow (redirect URI CALLBACK, scopes SCOPE, refresh tokens); `fields` override."""
+        body = dict(
+            redirect_uris=[CALLBACK],
+            grant_types=["authorization_code", "refresh_token"],
+            response_types=["code"],
+            scope=SCOPE,
+        )
+        body.update(fields)
+        created = self.admin.create_o_auth2_client(ory_client.OAuth2Client(**body))
+        assert isinstance(created, ory_client.OAuth2Client)
+        assert_no_unknown_keys(created)
+        return created
+
+
+def as_https(document: dict) -> dict:
+    """The discovery document with `http://` URLs read as `https://` (only the scheme differs)."""
+    def https(v):
+        return "https://" + v[len("http://") :] if isinstance(v, str) and v.startswith("http://") else v
+
+    return {k: https(v) for k, v in document.items()}
+
+
+def open_provider(seeded, made) -> Provider:
+    """The provider of a project made by create_identity_project or create_oauth2_project (in the workspace
+    `seeded`): its discovery document, fetched and validated by Authlib, and its apps' URLs from the project's
+    configuration."""
+    project = seeded.project.get_project(str(made.project.id))
+    urls = project.services.oauth2.config["urls"]
+    answer = requests.get(made.url + "/.well-known/openid-configuration", timeout=TIMEOUT)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("application/json")
+    discovery = answer.json()
+    # OIDC Discovery §4.3: the issuer in the document is the one the configuration was fetched from.
+    assert discovery["issuer"] == made.url
+    # Authlib's own validation of the provider metadata (RFC 8414 + OIDC Discovery), read as served over HTTPS.
+    metadata = OpenIDProviderMetadata(as_https(discovery))
+    for key in metadata.REGISTRY_KEYS:
+        if key == "token_endpoint_auth_signing_alg_values_supported":
+            # Authlib requires this list since `private_key_jwt` is among the token endpoint's methods; Hydra's
+            # discovery (and so ours, and the SDK's OidcConfiguration model) does not have it. Not needed here.
+            continue
+        getattr(metadata, f"validate_{key}")()
+    metadata.validate_code_challenge_methods_supported()
+    assert "code" in metadata["response_types_supported"] and "S256" in metadata["code_challenge_methods_supported"]
+    assert {"client_secret_basic", "none"} <= set(metadata["token_endpoint_auth_methods_supported"])
+    return Provider(
+        issuer=discovery["issuer"],
+        admin=ory_client.OAuth2Api(make_clients(made.url, made.key).api_client),
+        login_url=urls["login"],
+        consent_url=urls["consent"],
+        logout_url=urls["logout"],
+        discovery=discovery,
+    )
+
+
+def relying_party(client: ory_client.OAuth2Client) -> OAuth2Session:
+    return OAuth2Session(
+        client.client_id,
+        client.client_secret,
+        token_endpoint_auth_method=client.token_endpoint_auth_method,
+        scope=SCOPE,
+        redirect_uri=CALLBACK,
+        code_challenge_method="S256",
+    )
+
+
+@dataclass
+class Authorization:
+    """An authorization request Authlib made: the URL, and the values it must check on the way back."""
+
+    url: str
+    state: str
+    code_verifier: str
+    nonce: str
+
+
+def authorize_url(op: Provider, session: OAuth2Session) -> Authorization:
+    code_verifier = generate_token(48)
+    nonce = generate_token(20)
+    url, state = session.create_authorization_url(op.endpoint("authorization_endpoint"), code_verifier=code_verifier, nonce=nonce)
+    query = parse_qs(urlsplit(url).query)
+    assert query["code_challenge_method"] == ["S256"] and query["code_challenge"] and query["state"] == [state]
+    assert query["nonce"] == [nonce] and query["scope"] == [SCOPE] and query["redirect_uri"] == [CALLBACK]
+    return Authorization(url, state, code_verifier, nonce)
+
+
+def query_of(url: str) -> dict:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def redirected(browser: requests.Session, url: str) -> str:
+    """The browser requests `url` (following no redirect): it must answer 302; its Location."""
+    answer = browser.get(url, allow_redirects=False, timeout=TIMEOUT)
+    assert answer.status_code == 302, f"{answer.status_code} for {url}: {answer.text}"
+    return answer.headers["location"]
+
+
+def login_and_consent(
+    op: Provider,
+    browser: requests.Session,
+    authorization: Authorization,
+    client: ory_client.OAuth2Client,
+    login_skip: bool = False,
+    consent_skip: bool = False,
+) -> str:
+    """The browser goes through the project's login and consent apps, which accept through the SDK; the callback
+    URL with the code (not requested: it is the relying party's). `login_skip`: the browser has a remembered login
+    session (its cookie); `consent_skip`: the subject remembered a consent to this client for these scopes."""
+    to_login = redirected(browser, authorization.url)
+    assert to_login.startswith(op.login_url + "?"), to_login
+    login_challenge = query_of(to_login)["login_challenge"]
+
+    login = op.admin.get_o_auth2_login_request(login_challenge)
+    assert isinstance(login, ory_client.OAuth2LoginRequest)
+    assert_no_unknown_keys(login)
+    assert login.challenge == login_challenge
+    assert login.client.client_id == client.client_id and login.client.client_secret is None
+    assert login.requested_scope == SCOPE.split()
+    assert login.request_url.startswith(op.endpoint("authorization_endpoint") + "?")
+    assert login.skip is login_skip
+    assert login.subject == (SUBJECT if login_skip else "")
+    accepted = op.admin.accept_o_auth2_login_request(
+        login_challenge, ory_client.AcceptOAuth2LoginRequest(subject=SUBJECT, remember=True, remember_for=3600)
+    )
+    assert isinstance(accepted, ory_client.OAuth2RedirectTo)
+    assert_no_unknown_keys(accepted)
+
+    to_consent = redirected(browser, accepted.redirect_to)
+    assert to_consent.startswith(op.consent_url + "?"), to_consent
+    consent_challenge = query_of(to_consent)["consent_challenge"]
+    consent = op.admin.get_o_auth2_consent_request(consent_challenge)
+    assert isinstance(consent, ory_client.OAuth2ConsentRequest)
+    assert_no_unknown_keys(consent)
+    assert consent.subject == SUBJECT and consent.client.client_id == client.client_id
+    assert consent.requested_scope == SCOPE.split()
+    assert consent.login_challenge == login_challenge
+    assert consent.skip is consent_skip
+    accepted = op.admin.accept_o_auth2_consent_request(
+        consent_challenge,
+        ory_client.AcceptOAuth2ConsentRequest(
+            grant_scope=consent.requested_scope,
+            remember=True,
+            remember_for=3600,
+            session=ory_client.AcceptOAuth2ConsentRequestSession(id_token={"email": EMAIL}),
+        ),
+    )
+    assert isinstance(accepted, ory_client.OAuth2RedirectTo)
+    assert_no_unknown_keys(accepted)
+
+    callback = redirected(browser, accepted.redirect_to)
+    assert callback.startswith(CALLBACK + "?"), callback
+    answer = query_of(callback)
+    assert answer["state"] == authorization.state and answer["code"]
+    return callback
+
+
+def id_token_claims(
+    op: Provider,
+    client: ory_client.OAuth2Client,
+    token: dict,
+    nonce: str,
+    id_token: Optional[str] = None,
+    jwks: Optional[dict] = None,
+):
+    """Authlib's validation of an ID token: signature with the keys of `jwks_uri`, then iss, aud, exp, iat,
+    nonce, azp and at_hash by its CodeIDToken claims class. Raises what Authlib raises."""
+    claims = jwt.decode(
+        id_token or token["id_token"],
+        JsonWebKey.import_key_set(jwks or op.jwks()),
+        claims_cls=CodeIDToken,
+        claims_options={
+            "iss": {"essential": True, "value": op.issuer},
+            # CodeIDToken checks `aud` only when the options name it (Authlib checks `azp` from the client id).
+            "aud": {"essential": True, "value": client.client_id},
+        },
+        claims_params={"nonce": nonce, "client_id": client.client_id, "access_token": token["access_token"]},
+    )
+    claims.validate()
+    return claims
+
+
+def code_flow(
+    op: Provider, client: ory_client.OAuth2Client, browser: Optional[requests.Session] = None, skip: bool = False
+) -> Tuple[OAuth2Session, Authorization, dict]:
+    """The whole flow, the token request made by Authlib from the callback URL; the session and the tokens."""
+    session = relying_party(client)
+    authorization = authorize_url(op, session)
+    callback = login_and_consent(op, browser or requests.Session(), authorization, client, skip, skip)
+    token = session.fetch_token(
+        op.endpoint("token_endpoint"),
+        authorization_response=callback,
+        state=authorization.state,
+        code_verifier=authorization.code_verifier,
+    )
+    return session, authorization, token
