@@ -88,7 +88,7 @@ async fn main() {
     }
     let script = dir.join("whoami.lua");
     std::fs::write(&script, whoami_script(&whoami_path, &tokens, None)).unwrap();
-    for connections in [16, 64] {
+    for connections in [8, 16, 64] {
         let out = Wrk::run(&script, &region, connections, seconds);
         println!(
             "whoami, warm cache, {} sessions rotated, {connections} connections, {seconds} s: {} requests/s, p50 {}, \
