@@ -206,6 +206,21 @@ async fn introspection_revocation_and_deletion() {
         let unauthenticated = form(&mut c, &revoke_url, &[("token", &token)], &[]).await;
         expect_oauth_error(&unauthenticated, 401, "invalid_client");
 
+        // An expired token is inactive (a one-second lifespan, then a wait).
+        let short = c
+            .admin(
+                Method::PUT,
+                &format!("{base}/admin/clients/{oid}/lifespans"),
+                &p.key,
+                Some(json!({"client_credentials_grant_access_token_lifespan": "1s"})),
+            )
+            .await;
+        expect(&short, 200);
+        let brief = issue(&mut c, base, &oid, &osecret).await;
+        assert_eq!(expect(&introspect(&mut c, base, &p.key, &brief, None).await, 200)["active"], true);
+        tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+        assert_eq!(expect(&introspect(&mut c, base, &p.key, &brief, None).await, 200), &json!({"active": false}));
+
         // Deleting a client's tokens, and deleting the client, end its tokens.
         let first = issue(&mut c, base, &id, &secret).await;
         let deleted =
