@@ -2,7 +2,8 @@
 project API key) and on its protocol endpoints as a client (HTTP Basic from the Configuration's username and
 password, as the SDK sends it), token requests the SDK has no parameters for, and Hydra's error shape; and the
 authorization code flow as a relying party (Authlib) and a browser (`requests`) go through it, with the project's
-login and consent apps played through `OAuth2Api` (test_oauth2_relying_party.py, test_oauth2_keys_and_logout.py).
+login and consent apps played through `OAuth2Api` (test_oauth2_relying_party.py, test_oauth2_keys_and_logout.py);
+JWT-bearer assertions and the device grant's requests and browser journey (test_oauth2_grants.py).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
+import uuid
 import warnings
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -114,26 +117,64 @@ def create_oauth2_project(dev: dict, seeded) -> OAuth2Project:
 # --------------------------------------------------------------------------- requests the SDK cannot make
 
 
-def token_request(
-    api: ory_client.OAuth2Api, form: Sequence[Tuple[str, str]]
+def form_request(
+    api: ory_client.OAuth2Api, path: str, form: Sequence[Tuple[str, str]], model: str
 ) -> ory_client.ApiResponse:
-    """POST /oauth2/token with any form (scope, audience, client_secret: oauth2_token_exchange has no parameters
-    for them), built with the SDK's serializer and its `basic` auth (the api's username/password, if set), the
-    answer deserialized (and validated) into OAuth2TokenExchange by the SDK; an error raises its ApiException."""
+    """POST `path` with any form, built with the SDK's serializer and its `basic` auth (the api's username/password,
+    if set), the 200 answer deserialized (and validated) into the SDK model named `model`, with no unknown keys; an
+    error raises its ApiException."""
     api_client = api.api_client
     method, url, headers, body, post_params = api_client.param_serialize(
         method="POST",
-        resource_path="/oauth2/token",
+        resource_path=path,
         header_params={"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"},
         post_params=list(form),
         auth_settings=["basic"],
     )
     response = api_client.call_api(method, url, headers, body, post_params)
     response.read()
-    answer = api_client.response_deserialize(response, {"200": "OAuth2TokenExchange"})
-    assert isinstance(answer.data, ory_client.OAuth2TokenExchange)
+    answer = api_client.response_deserialize(response, {"200": model})
+    assert isinstance(answer.data, getattr(ory_client, model)), type(answer.data)
     assert_no_unknown_keys(answer.data)
     return answer
+
+
+def token_request(
+    api: ory_client.OAuth2Api, form: Sequence[Tuple[str, str]]
+) -> ory_client.ApiResponse:
+    """POST /oauth2/token with any form (scope, audience, client_secret, assertion, device_code:
+    oauth2_token_exchange has no parameters for them) through form_request, the answer an OAuth2TokenExchange."""
+    return form_request(api, "/oauth2/token", form, "OAuth2TokenExchange")
+
+
+# --------------------------------------------------------------------------- JWT-bearer assertions (RFC 7523)
+
+JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+
+def ec_signing_key(kid: str):
+    """A fresh EC P-256 private key (Authlib's JsonWebKey) with `kid`, as an assertion issuer holds it."""
+    return JsonWebKey.generate_key("EC", "P-256", is_private=True, options={"kid": kid})
+
+
+def public_jwk(key) -> dict:
+    """The public JWK of `key` as a trust relationship registers it (alg and use, which the SDK's JsonWebKey
+    requires, included)."""
+    return dict(key.as_dict(is_private=False), alg="ES256", use="sig")
+
+
+def sign_assertion(key, claims: dict, kid: Optional[str] = None) -> str:
+    """A JWT assertion signed with ES256 by `key`, its header naming `kid` (default: the key's own)."""
+    header = {"alg": "ES256", "kid": kid or key.as_dict()["kid"]}
+    return jwt.encode(header, claims, key).decode()
+
+
+def assertion_claims(issuer: str, subject: str, audience: str, lifetime: int = 300, **extra) -> dict:
+    """iss, sub, aud, exp (`lifetime` seconds ahead), iat and a fresh jti; `extra` overrides."""
+    now = int(time.time())
+    claims = dict(iss=issuer, sub=subject, aud=audience, exp=now + lifetime, iat=now, jti=str(uuid.uuid4()))
+    claims.update(extra)
+    return claims
 
 
 # --------------------------------------------------------------------------- errors and paging
@@ -424,3 +465,70 @@ def code_flow(
         code_verifier=authorization.code_verifier,
     )
     return session, authorization, token
+
+
+# =============================================================================================
+# the device authorization grant (RFC 8628): the device's requests and the browser's journey
+
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+def device_authorization(
+    api: ory_client.OAuth2Api, scope: str, client_id: Optional[str] = None
+) -> ory_client.DeviceAuthorization:
+    """POST /oauth2/device/auth as a device: `client_id` in the form for a public client (else the api's Basic
+    credentials), the answer parsed into the SDK's DeviceAuthorization. (The SDK's own o_auth2_device_flow takes no
+    parameters and sends no form, so it cannot name a client or a scope.)"""
+    form = [("scope", scope)] + ([("client_id", client_id)] if client_id else [])
+    return form_request(api, "/oauth2/device/auth", form, "DeviceAuthorization").data
+
+
+def poll_device(api: ory_client.OAuth2Api, device_code: str, client_id: Optional[str] = None) -> ory_client.ApiResponse:
+    """One poll of the token endpoint with the device code (`client_id` in the form for a public client)."""
+    form = [("grant_type", DEVICE_CODE_GRANT), ("device_code", device_code)]
+    return token_request(api, form + ([("client_id", client_id)] if client_id else []))
+
+
+def browser_login_and_consent(
+    op: Provider,
+    browser: requests.Session,
+    start: str,
+    client_id: str,
+    subject: str,
+    scopes: List[str],
+) -> requests.Response:
+    """The browser opens `start` (a device verification URL) and goes through the login and consent apps, which
+    accept through the SDK (login as `subject`, every requested scope granted); the answer of the consent
+    verifier's URL (not followed). Checks the login and consent requests name `client_id` and `scopes`."""
+    to_login = redirected(browser, start)
+    assert to_login.startswith(op.login_url + "?"), to_login
+    login_challenge = query_of(to_login)["login_challenge"]
+    login = op.admin.get_o_auth2_login_request(login_challenge)
+    assert isinstance(login, ory_client.OAuth2LoginRequest)
+    assert_no_unknown_keys(login)
+    assert login.client.client_id == client_id and login.requested_scope == scopes
+    assert login.skip is False
+    accepted = op.admin.accept_o_auth2_login_request(
+        login_challenge, ory_client.AcceptOAuth2LoginRequest(subject=subject, remember=True, remember_for=3600)
+    )
+    assert isinstance(accepted, ory_client.OAuth2RedirectTo)
+    assert_no_unknown_keys(accepted)
+
+    to_consent = redirected(browser, accepted.redirect_to)
+    assert to_consent.startswith(op.consent_url + "?"), to_consent
+    consent_challenge = query_of(to_consent)["consent_challenge"]
+    consent = op.admin.get_o_auth2_consent_request(consent_challenge)
+    assert isinstance(consent, ory_client.OAuth2ConsentRequest)
+    assert_no_unknown_keys(consent)
+    assert consent.subject == subject and consent.client.client_id == client_id
+    assert consent.requested_scope == scopes and consent.login_challenge == login_challenge
+    accepted = op.admin.accept_o_auth2_consent_request(
+        consent_challenge,
+        ory_client.AcceptOAuth2ConsentRequest(
+            grant_scope=consent.requested_scope,
+            session=ory_client.AcceptOAuth2ConsentRequestSession(id_token={"email": EMAIL}),
+        ),
+    )
+    assert isinstance(accepted, ory_client.OAuth2RedirectTo)
+    assert_no_unknown_keys(accepted)
+    return browser.get(accepted.redirect_to, allow_redirects=False, timeout=TIMEOUT)
