@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use prometheus::{IntCounterVec, Opts};
 use tessera_password::PasswordHasher;
-use tessera_platform::clock::{SharedClock, truncate_to_micros};
+use tessera_platform::clock::{SharedClock, db_time};
 use tessera_platform::db::{Database, DbError};
 use tessera_platform::tenant::TenantContext;
 use time::OffsetDateTime;
@@ -104,7 +104,7 @@ impl IdentityService {
 
     /// Now, at the database's precision (so values read back compare equal).
     pub fn now(&self) -> OffsetDateTime {
-        truncate_to_micros(self.clock.now())
+        db_time(self.clock.now())
     }
 
     /// The tenant's store.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use prometheus::{IntCounterVec, Opts, Registry};
 use quick_cache::sync::Cache;
-use tessera_platform::clock::{SharedClock, truncate_to_micros};
+use tessera_platform::clock::{SharedClock, db_time};
 use tessera_platform::db::Database;
 use tessera_platform::ids::ProjectId;
 use tessera_platform::tenant::TenantContext;
@@ -149,7 +149,7 @@ impl OAuth2Service {
 
     /// Now, truncated to what both databases keep.
     pub fn now(&self) -> OffsetDateTime {
-        truncate_to_micros(self.clock.now())
+        db_time(self.clock.now())
     }
 
     /// Counts one M2M token for the project (the metering hook).

@@ -59,9 +59,36 @@ pub fn truncate_to_micros(t: OffsetDateTime) -> OffsetDateTime {
     t.replace_microsecond(micros).expect("microsecond in range")
 }
 
+/// A time to store and compare in the database: microseconds (as Postgres keeps them), with the last digit never
+/// zero. SQLite keeps times as RFC 3339 text, which drops trailing fractional zeros, so `…:01.5Z` would sort after
+/// `…:01.51Z`; with six significant digits every stored time has the same width and text order is time order.
+/// The nudge is at most 1 µs.
+pub fn db_time(t: OffsetDateTime) -> OffsetDateTime {
+    let t = truncate_to_micros(t);
+    if t.microsecond().is_multiple_of(10) { t + time::Duration::microseconds(1) } else { t }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn db_times_format_to_one_width_so_text_order_is_time_order() {
+        use time::format_description::well_known::Rfc3339;
+        let base = time::macros::datetime!(2026-01-01 00:00:01 UTC);
+        let mut times: Vec<OffsetDateTime> = [0, 10, 500_000, 510_000, 999_990, 1_000_000]
+            .iter()
+            .map(|us| db_time(base + time::Duration::microseconds(*us)))
+            .collect();
+        let texts: Vec<String> = times.iter().map(|t| t.format(&Rfc3339).unwrap()).collect();
+        assert!(texts.iter().all(|t| t.len() == texts[0].len()), "{texts:?}");
+        let mut sorted = texts.clone();
+        sorted.sort();
+        assert_eq!(sorted, texts, "text order is time order");
+        times.dedup();
+        assert_eq!(times.len(), 6);
+        assert_eq!(db_time(base + time::Duration::microseconds(123_457)), base + time::Duration::microseconds(123_457));
+    }
 
     #[test]
     fn manual_clock_advances_only_when_told() {
