@@ -197,6 +197,9 @@ impl Ctx<'_> {
             }
             FlowType::Browser => {
                 let cookie = crate::session::session_cookie(self.tenant, &self.urls, &issued.token, &issued.session);
+                // A new anti-CSRF secret with every new session, as Kratos does: a token planted or read before
+                // sign-in is worthless after it.
+                let fresh_csrf = csrf::cookie(&self.urls, &csrf::generate());
                 if self.json {
                     let mut body = json!({"session": session});
                     if include_identity {
@@ -206,10 +209,12 @@ impl Ctx<'_> {
                         json!([{"action": "redirect_browser_to", "redirect_browser_to": return_to}]);
                     let mut resp = json_response(StatusCode::OK, &body);
                     add_cookie(&mut resp, cookie);
+                    add_cookie(&mut resp, fresh_csrf);
                     resp
                 } else {
                     let mut resp = see_other(&return_to);
                     add_cookie(&mut resp, cookie);
+                    add_cookie(&mut resp, fresh_csrf);
                     resp
                 }
             }

@@ -164,9 +164,12 @@ async fn browser_flows_with_cookies_csrf_and_redirects() {
         let shown = b.get_json(&format!("{base}/self-service/errors?id={err_id}"), &[]).await;
         assert_eq!(expect(&shown, 200)["error"]["id"], "security_csrf_violation");
 
-        // The real submission, as a form post from the page: 303 onwards with the session cookie.
+        // The real submission, as a form post from the page: 303 onwards with the session cookie, and a new
+        // anti-CSRF secret (the one from before sign-in is worthless now).
+        let before = b.jar[&csrf_cookie].clone();
         let done = b.send(Method::POST, &action, Some(form(&token)), &[], true).await;
         assert_eq!(done.status, 303, "{}", done.body);
+        assert_ne!(b.jar[&csrf_cookie], before, "the CSRF cookie is rotated at sign-in");
         let session_cookie = format!("ory_session_{}", p.slug.replace('-', ""));
         assert!(b.jar.contains_key(&session_cookie), "{:?}", b.jar.keys().collect::<Vec<_>>());
         let who = b
