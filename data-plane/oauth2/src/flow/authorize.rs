@@ -214,26 +214,20 @@ async fn authorize(
     }
     let csrf = random_token();
     let ttl = tenant.config().oauth2.ttl.login_consent_request.0;
-    let flow = Flow {
-        id: Uuid::now_v7(),
-        state: FlowState::LoginUnused,
-        login_challenge: random_token(),
-        login_skip: usable.is_some(),
-        subject: usable.as_ref().map(|s| s.subject.clone()).unwrap_or_default(),
-        login_session_id: usable.as_ref().map_or_else(random_token, |s| s.id.clone()),
-        login: None,
-        login_denied: None,
-        login_redirect: String::new(),
-        consent_challenge: None,
-        consent_skip: false,
-        consent: None,
-        consent_denied: None,
-        consent_redirect: String::new(),
-        csrf_digest: hex_digest(&csrf),
-        expires_at: now + Duration::try_from(ttl).unwrap_or(Duration::minutes(30)),
-        request,
-    };
+    let expires_at = now + Duration::try_from(ttl).unwrap_or(Duration::minutes(30));
+    let flow = Flow::start(Uuid::now_v7(), request, usable.as_ref(), &csrf, expires_at);
     svc.store(tenant).insert_flow(&flow).await.map_err(OAuth2Error::from)?;
+    Ok(to_login(tenant, &cookies, &flow, &csrf)?)
+}
+
+/// Sends the browser to the project's login app with the flow's challenge, setting the CSRF cookie that its
+/// verifiers will be checked against.
+pub(super) fn to_login(
+    tenant: &TenantContext,
+    cookies: &FlowCookies,
+    flow: &Flow,
+    csrf: &str,
+) -> Result<HttpResponse, OAuth2Error> {
     let login_url = tenant
         .config()
         .oauth2
@@ -243,7 +237,7 @@ async fn authorize(
         .map(|u| u.0.to_string())
         .ok_or_else(|| OAuth2Error::Internal("the project has no login URL configured".into()))?;
     let mut resp = found(&with_query(&login_url, &[("login_challenge", &flow.login_challenge)]));
-    resp.add_cookie(&cookies.csrf(&csrf)).map_err(|e| OAuth2Error::Internal(e.to_string()))?;
+    resp.add_cookie(&cookies.csrf(csrf)).map_err(|e| OAuth2Error::Internal(e.to_string()))?;
     Ok(resp)
 }
 

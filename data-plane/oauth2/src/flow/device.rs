@@ -316,38 +316,10 @@ async fn start_login(
     };
     let csrf = random_token();
     let ttl = Duration::try_from(tenant.config().oauth2.ttl.login_consent_request.0).unwrap_or(Duration::minutes(30));
-    let flow = Flow {
-        id: device.id,
-        state: FlowState::LoginUnused,
-        login_challenge: random_token(),
-        login_skip: usable.is_some(),
-        subject: usable.as_ref().map(|s| s.subject.clone()).unwrap_or_default(),
-        login_session_id: usable.as_ref().map_or_else(random_token, |s| s.id.clone()),
-        login: None,
-        login_denied: None,
-        login_redirect: String::new(),
-        consent_challenge: None,
-        consent_skip: false,
-        consent: None,
-        consent_denied: None,
-        consent_redirect: String::new(),
-        csrf_digest: hex_digest(&csrf),
-        expires_at: (now + ttl).min(device.expires_at),
-        request,
-    };
+    let flow = Flow::start(device.id, request, usable.as_ref(), &csrf, (now + ttl).min(device.expires_at));
     svc.store(tenant).drop_unfinished_device_flow(device.id).await?;
     svc.store(tenant).insert_flow(&flow).await?;
-    let login_url = tenant
-        .config()
-        .oauth2
-        .urls
-        .login
-        .as_ref()
-        .map(|u| u.0.to_string())
-        .ok_or_else(|| OAuth2Error::Internal("the project has no login URL configured".into()))?;
-    let mut resp = found(&with_query(&login_url, &[("login_challenge", &flow.login_challenge)]));
-    resp.add_cookie(&cookies.csrf(&csrf)).map_err(|e| OAuth2Error::Internal(e.to_string()))?;
-    Ok(resp)
+    super::authorize::to_login(tenant, cookies, &flow, &csrf)
 }
 
 /// Back from the consent app: approve the device request with what was granted (or deny it).

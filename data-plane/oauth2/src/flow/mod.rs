@@ -134,6 +134,36 @@ pub struct Flow {
 }
 
 impl Flow {
+    /// A new flow waiting for the login app: a `skip` login request when the browser has a usable remembered
+    /// login session, a fresh login session id otherwise.
+    pub fn start(
+        id: Uuid,
+        request: AuthRequest,
+        remembered: Option<&crate::store::LoginSession>,
+        csrf: &str,
+        expires_at: OffsetDateTime,
+    ) -> Self {
+        Flow {
+            id,
+            state: FlowState::LoginUnused,
+            login_challenge: authorize::random_token(),
+            login_skip: remembered.is_some(),
+            subject: remembered.map(|s| s.subject.clone()).unwrap_or_default(),
+            login_session_id: remembered.map_or_else(authorize::random_token, |s| s.id.clone()),
+            login: None,
+            login_denied: None,
+            login_redirect: String::new(),
+            consent_challenge: None,
+            consent_skip: false,
+            consent: None,
+            consent_denied: None,
+            consent_redirect: String::new(),
+            csrf_digest: cookies::hex_digest(csrf),
+            expires_at,
+            request,
+        }
+    }
+
     /// Hydra's `oidc_context`.
     fn oidc_context(&self) -> Value {
         let r = &self.request;
