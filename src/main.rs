@@ -158,7 +158,7 @@ async fn run(command: Command, mut config: Config, unknown_keys: &[String]) -> R
             let cp = tessera_control_plane::ControlPlane::new(
                 tessera_control_plane::store::Store::new(db.clone()),
                 Arc::new(SystemClock),
-                tessera_control_plane::Settings::from_config(&config),
+                tessera_control_plane::Settings::from_config(&config)?,
             );
             let key = cp.region_key_issue(&region, revoke_others).await?;
             db.close().await;

@@ -12,7 +12,10 @@ use actix_web::web::{self, Data, Query};
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use tessera_control_plane::app::DirectoryReadError;
-use tessera_directory::{ENTRIES_PATH, MAX_PAGE, MAX_WAIT_MS, RESYNC_ERROR_ID, SNAPSHOT_PATH};
+use tessera_directory::{
+    ENTRIES_PATH, MAX_PAGE, MAX_USAGE_UPLOAD_BYTES, MAX_WAIT_MS, RESYNC_ERROR_ID, SNAPSHOT_PATH, USAGE_BATCHES_PATH,
+    UsageUpload,
+};
 use tessera_platform::ApiError;
 use tessera_platform::http::bearer_token;
 
@@ -20,7 +23,11 @@ use crate::state::ApiState;
 
 /// Registers the internal routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(ENTRIES_PATH, web::get().to(entries)).route(SNAPSHOT_PATH, web::get().to(snapshot));
+    cfg.route(ENTRIES_PATH, web::get().to(entries)).route(SNAPSHOT_PATH, web::get().to(snapshot)).service(
+        web::resource(USAGE_BATCHES_PATH)
+            .app_data(web::PayloadConfig::new(MAX_USAGE_UPLOAD_BYTES))
+            .route(web::post().to(usage_batches)),
+    );
 }
 
 /// A region, authenticated by its token.
@@ -93,4 +100,16 @@ async fn snapshot(region: RegionCaller, state: Data<ApiState>) -> Result<HttpRes
     body.push_str("]}");
     tracing::info!(region = %region.0, seq, projects = records.len(), "directory snapshot served");
     Ok(HttpResponse::Ok().content_type("application/json").body(body))
+}
+
+/// A region's usage upload: applied exactly once per batch id, acknowledged per batch.
+async fn usage_batches(
+    region: RegionCaller,
+    state: Data<ApiState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let upload: UsageUpload = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("The usage upload is not valid: {e}")))?;
+    let ack = state.control_plane.usage_ingest(&region.0, upload).await?;
+    Ok(HttpResponse::Ok().json(ack))
 }

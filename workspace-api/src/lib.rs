@@ -10,5 +10,6 @@ pub mod routes;
 pub mod server;
 pub mod state;
 pub mod wire;
+pub mod wire_billing;
 
 pub use server::{BootError, RunningServer, boot, start};

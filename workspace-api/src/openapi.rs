@@ -6,7 +6,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{api_keys, domains, members, projects, regions, workspaces};
+use crate::routes::{api_keys, billing, domains, members, projects, regions, workspaces};
 
 /// The workspace API's OpenAPI document.
 #[derive(OpenApi)]
@@ -22,6 +22,9 @@ use crate::routes::{api_keys, domains, members, projects, regions, workspaces};
         workspaces::get_workspace,
         workspaces::update_workspace,
         workspaces::list_workspace_projects,
+        billing::get_workspace_usage,
+        billing::list_workspace_invoices,
+        billing::update_workspace_subscription,
         api_keys::list_workspace_api_keys,
         api_keys::create_workspace_api_key,
         api_keys::delete_workspace_api_key,

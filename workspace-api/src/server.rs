@@ -66,6 +66,8 @@ impl RunningServer {
 pub enum BootError {
     #[error("cannot open or migrate the control-plane database")]
     Database(#[from] DbError),
+    #[error("invalid control-plane settings")]
+    Settings(#[source] tessera_control_plane::Error),
     #[error("cannot publish existing projects to the directory")]
     Backfill(#[source] tessera_control_plane::Error),
     #[error("cannot listen on {addr}")]
@@ -87,7 +89,8 @@ pub async fn boot(
 ) -> Result<(RunningServer, ControlPlane), BootError> {
     let db = Database::connect(config.database.url.expose(), config.database.max_connections).await?;
     db.migrate(&tessera_control_plane::migrations()).await?;
-    let control_plane = ControlPlane::new(Store::new(db.clone()), clock, Settings::from_config(config));
+    let control_plane =
+        ControlPlane::new(Store::new(db.clone()), clock, Settings::from_config(config).map_err(BootError::Settings)?);
     let backfilled = control_plane.directory_backfill().await.map_err(BootError::Backfill)?;
     if backfilled > 0 {
         tracing::info!(projects = backfilled, "published projects that had no directory record");
@@ -156,6 +159,10 @@ pub fn start(
             tick.tick().await;
             cleanup_state.per_caller.shrink();
             cleanup_state.per_address.shrink();
+            // Scheduled downgrades, lifting last month's quota blocks, freezing closed months' invoices.
+            if let Err(e) = cleanup_state.control_plane.billing_tick().await {
+                tracing::warn!(error = %e, "billing housekeeping failed; retried in a minute");
+            }
         }
     });
     tracing::info!(%addr, "control plane listening");

@@ -34,7 +34,8 @@ pub enum DirectoryReadError {
 impl ControlPlane {
     /// Appends the project's current record to the directory log inside `tx`; returns its sequence number.
     pub(crate) async fn publish_in_tx(&self, tx: &mut Transaction, project: ProjectId) -> Result<i64> {
-        let sources = self.store.directory_sources_in_tx(tx, project).await?;
+        let period = self.current_period()?.to_string();
+        let sources = self.store.directory_sources_in_tx(tx, project, &period).await?;
         let record = self.directory_record(sources)?;
         let text = serde_json::to_string(&record).map_err(|e| Error::Invalid(e.to_string()))?;
         Ok(self.store.directory_append_in_tx(tx, project, &text, self.clock.now()).await?)
@@ -84,6 +85,7 @@ impl ControlPlane {
             hosts,
             api_keys,
             config,
+            quota_exceeded: if deleted { Vec::new() } else { s.quota_blocks },
         })
     }
 

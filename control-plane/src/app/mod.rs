@@ -5,15 +5,18 @@
 //! map; nothing here knows about HTTP.
 
 mod api_keys;
+mod billing;
 mod directory;
 mod domains;
 mod members;
 mod projects;
+mod usage;
 mod workspaces;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use tessera_billing::{Catalogue, Period, PlanSpec};
 use tessera_platform::clock::SharedClock;
 use tessera_platform::config::{Config, DomainVerificationConfig};
 use tessera_platform::secrets::{constant_time_eq, hash_secret};
@@ -23,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::model::Region;
 use crate::store::Store;
 
+pub use billing::{InvoiceList, UsageReport};
 pub use directory::{DirectoryReadError, parse_region_key};
 pub use domains::VERIFICATION_PATH;
 pub use projects::{CreateProject, ProjectUpdate};
@@ -40,12 +44,28 @@ pub struct Settings {
     pub operator_key_hash: Option<String>,
     /// How custom domains are verified.
     pub domain_verification: DomainVerificationConfig,
+    /// The plans workspaces can be on.
+    pub catalogue: Arc<Catalogue>,
+    /// How long after a month ends its invoices are frozen.
+    pub finalize_after: time::Duration,
 }
 
 impl Settings {
-    /// Extracts the control plane's settings from the process configuration.
-    pub fn from_config(config: &Config) -> Self {
-        Self {
+    /// Extracts the control plane's settings from the process configuration; a bad plan catalogue is refused
+    /// with the plan and field it concerns.
+    pub fn from_config(config: &Config) -> Result<Self> {
+        let catalogue = if config.billing.plans.is_empty() {
+            Catalogue::builtin()
+        } else {
+            let mut specs = BTreeMap::new();
+            for (id, table) in &config.billing.plans {
+                let spec: PlanSpec = serde_json::from_value(table.clone())
+                    .map_err(|e| Error::Invalid(format!("billing.plans.{id}: {e}")))?;
+                specs.insert(id.clone(), spec);
+            }
+            Catalogue::from_specs(specs).map_err(|e| Error::Invalid(format!("billing.plans: {e}")))?
+        };
+        Ok(Self {
             projects_domain: config.control_plane.projects_domain.clone(),
             default_region: config.control_plane.default_region.clone(),
             regions: config
@@ -58,7 +78,9 @@ impl Settings {
                 .collect(),
             operator_key_hash: config.control_plane.admin_api_key.as_ref().map(|k| hash_secret(k.expose())),
             domain_verification: config.control_plane.domain_verification.clone(),
-        }
+            catalogue: Arc::new(catalogue),
+            finalize_after: time::Duration::hours(i64::from(config.billing.finalize_after_hours)),
+        })
     }
 }
 
@@ -130,6 +152,11 @@ impl ControlPlane {
         let domain = &self.settings.projects_domain;
         let scheme = if domain == "localhost" || domain.ends_with(".localhost") { "http" } else { "https" };
         format!("{scheme}://{slug}.{domain}")
+    }
+
+    /// The billing period (UTC month) now.
+    pub(crate) fn current_period(&self) -> Result<Period> {
+        Period::containing(self.clock.now()).map_err(|e| Error::Invalid(e.to_string()))
     }
 
     /// The hostnames a project answers on.

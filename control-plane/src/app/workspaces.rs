@@ -17,7 +17,7 @@ impl ControlPlane {
             id: WorkspaceId::new(),
             name: name.to_owned(),
             access_policy: None,
-            subscription_plan: tessera_billing::default_plan().id.to_owned(),
+            subscription_plan: self.settings.catalogue.default_plan().id.clone(),
             created_at: now,
             updated_at: now,
         };

@@ -16,6 +16,8 @@ pub struct RecordSources {
     pub rendered: Option<String>,
     pub verified_domains: Vec<String>,
     pub keys: Vec<(ApiKeyId, String, Option<OffsetDateTime>)>,
+    /// Meters blocked for the current billing period.
+    pub quota_blocks: Vec<String>,
 }
 
 #[derive(FromRow)]
@@ -37,12 +39,13 @@ impl Store {
         &self,
         tx: &mut Transaction,
         id: ProjectId,
+        period: &str,
     ) -> Result<RecordSources, StoreError> {
         let project = self
             .project_any_state_in_tx(tx, id)
             .await?
             .ok_or_else(|| corrupt("projects", format!("{id} vanished inside its own transaction")))?;
-        let (plan, rendered, domains, keys) = on_tx!(tx, conn => {
+        let (plan, rendered, domains, keys, blocks) = on_tx!(tx, conn => {
             let plan: String = sqlx::query_scalar("SELECT subscription_plan FROM workspaces WHERE id = $1")
                 .bind(project.workspace_id)
                 .fetch_one(&mut *conn)
@@ -62,7 +65,12 @@ impl Store {
                 .bind(id)
                 .fetch_all(&mut *conn)
                 .await?;
-            (plan, rendered, domains, keys)
+            let blocks: Vec<String> = sqlx::query_scalar("SELECT meter FROM quota_blocks WHERE project_id = $1 AND period = $2 ORDER BY meter")
+                .bind(id)
+                .bind(period)
+                .fetch_all(&mut *conn)
+                .await?;
+            (plan, rendered, domains, keys, blocks)
         });
         Ok(RecordSources {
             project,
@@ -70,6 +78,7 @@ impl Store {
             rendered,
             verified_domains: domains,
             keys: keys.into_iter().map(|k| (k.id, k.secret_hash, k.expires_at)).collect(),
+            quota_blocks: blocks,
         })
     }
 

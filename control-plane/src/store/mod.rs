@@ -12,6 +12,7 @@ mod domains;
 mod members;
 mod projects;
 mod region_keys;
+mod usage;
 mod workspaces;
 
 use tessera_platform::db::{Database, DbError, Transaction};
@@ -22,6 +23,7 @@ pub use domains::CustomDomain;
 pub use members::MemberRemoval;
 pub use projects::ProjectFilter;
 pub use region_keys::RegionKeyRow;
+pub use usage::{BatchOutcome, DailyUsageRow, InvoiceRow, UsageEventRow};
 
 /// Failures of the store; the app layer decides what they mean to a client.
 #[derive(Debug, thiserror::Error)]

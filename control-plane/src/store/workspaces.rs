@@ -1,7 +1,7 @@
 use sqlx::FromRow;
 use tessera_platform::ids::WorkspaceId;
-use tessera_platform::on_db;
 use tessera_platform::pagination::PageRequest;
+use tessera_platform::{on_db, on_tx};
 use time::OffsetDateTime;
 
 use super::{Store, StoreError, corrupt};
@@ -38,9 +38,10 @@ impl TryFrom<WorkspaceRow> for Workspace {
 const COLUMNS: &str = "id, name, access_policy, subscription_plan, created_at, updated_at";
 
 impl Store {
-    /// Inserts a new workspace.
+    /// Inserts a new workspace and the first entry of its plan history, together.
     pub async fn workspace_create(&self, w: &Workspace) -> Result<(), StoreError> {
-        on_db!(&self.db, pool => {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, conn => {
             sqlx::query(
                 "INSERT INTO workspaces (id, name, access_policy, subscription_plan, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
@@ -51,9 +52,16 @@ impl Store {
             .bind(&w.subscription_plan)
             .bind(w.created_at)
             .bind(w.updated_at)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?;
+            sqlx::query("INSERT INTO plan_changes (workspace_id, requested_at, plan) VALUES ($1, $2, $3)")
+                .bind(w.id)
+                .bind(w.created_at)
+                .bind(&w.subscription_plan)
+                .execute(&mut *conn)
+                .await?;
         });
+        tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }
 

@@ -61,6 +61,9 @@ pub enum IdentityError {
     /// 400 `self_service_flow_disabled`.
     #[error("this flow is disabled")]
     FlowDisabled(&'static str),
+    /// 402 `quota_exceeded`: the project used up its plan's hard limit of this meter for the period.
+    #[error("quota exceeded: {0}")]
+    QuotaExceeded(&'static str),
     /// 500; the cause is logged where this is built and never shown.
     #[error("internal error")]
     Internal,
@@ -182,6 +185,9 @@ impl IdentityError {
                 b.extra.insert("redirect_browser_to".into(), json!(redirect_browser_to));
                 b
             }
+            Self::QuotaExceeded(meter) => Body::new(S::PAYMENT_REQUIRED, "Quota exceeded").id("quota_exceeded").reason(
+                format!("This project used all of its plan's `{meter}` for this billing period; upgrade the workspace's plan to continue."),
+            ),
             Self::FlowDisabled(what) => Body::new(S::BAD_REQUEST, BAD)
                 .id("self_service_flow_disabled")
                 .reason(format!("{what} is not allowed because it was disabled.")),

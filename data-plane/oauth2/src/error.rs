@@ -63,6 +63,9 @@ pub enum OAuth2Error {
     /// 413: a body or list beyond our limits.
     #[error("too large: {0}")]
     TooLarge(String),
+    /// 402 `quota_exceeded`: the project used up its plan's hard limit of this meter for the period.
+    #[error("quota_exceeded: {0}")]
+    QuotaExceeded(&'static str),
     /// 500; the cause is logged once, here, and not shown.
     #[error("storage failed: {0}")]
     Store(#[from] StoreError),
@@ -99,6 +102,7 @@ impl OAuth2Error {
                 ("Unable to insert or update resource because a resource with that value exists already", S::CONFLICT)
             }
             Self::TooLarge(_) => ("The request entity is too large", S::PAYLOAD_TOO_LARGE),
+            Self::QuotaExceeded(_) => ("quota_exceeded", S::PAYMENT_REQUIRED),
             Self::Store(_) | Self::Internal(_) => ("server_error", S::INTERNAL_SERVER_ERROR),
         }
     }
@@ -136,6 +140,9 @@ impl OAuth2Error {
             Self::InvalidRedirectUri(d) => {
                 format!("The value of one or more redirect_uris is invalid. {d}")
             }
+            Self::QuotaExceeded(meter) => format!(
+                "This project used all of its plan's `{meter}` for this billing period; upgrade the workspace's plan to continue."
+            ),
             Self::BadRequest(d) | Self::Conflict(d) | Self::TooLarge(d) | Self::Protocol(_, d) => d.clone(),
             Self::InvalidToken(d) => format!("The access token provided is expired, revoked, malformed, or invalid for other reasons. {d}"),
             Self::AlreadyHandled { .. } => String::new(),

@@ -19,6 +19,7 @@ use tessera_opl::Schema;
 use tessera_platform::db::{Database, DbError};
 use tessera_platform::ids::{ProjectId, RevisionId};
 use tessera_platform::tenant::TenantContext;
+use tessera_platform::usage::meter;
 use tessera_project_config::permission::{Namespaces, decode_opl};
 use tokio::sync::OnceCell;
 
@@ -38,6 +39,9 @@ pub enum ServiceError {
     TokenAhead,
     #[error("the project's permission configuration does not compile: {0}")]
     Schema(String),
+    /// The project is over its plan's hard limit of permission checks this period.
+    #[error("the project's permission-check quota is used up")]
+    QuotaExceeded,
 }
 
 /// A position in the region's change feed, bound to one project.
@@ -221,8 +225,10 @@ impl PermissionService {
         max_width: usize,
         token: Option<ConsistencyToken>,
     ) -> Result<Result<Membership, CheckError>, ServiceError> {
+        tenant.check_quota(meter::PERMISSION_CHECKS).map_err(|_| ServiceError::QuotaExceeded)?;
         let schema = self.schema(tenant)?;
         self.checks.with_label_values(&[&tenant.project_id().to_string()]).inc();
+        tenant.usage().count(meter::PERMISSION_CHECKS, 1);
         if schema.namespace(&tuple.namespace).is_none() {
             // Keto: an unknown namespace is not an error for a check, just "not allowed".
             return Ok(Ok(Membership::NotMember));

@@ -15,7 +15,7 @@ use tessera_platform::ApiError;
 use tessera_platform::http::bearer_token;
 use tessera_platform::rate_limit::retry_after_secs;
 use tessera_platform::secrets::{constant_time_eq, hash_secret};
-use tessera_platform::tenant::{TenantContext, TenantParts};
+use tessera_platform::tenant::{TenantContext, TenantParts, quota_exceeded};
 use tracing::Instrument;
 
 use crate::directory::Tenant;
@@ -27,6 +27,9 @@ use crate::state::WorkerState;
 /// The client's address as this region determined it (through trusted forwarding headers).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+/// The billable meter whose hard limit, once reached, refuses every request of the project.
+const API_REQUESTS_QUOTA: &str = "api_requests";
 
 type GateResult<B> = Result<ServiceResponse<EitherBody<B, BoxBody>>, actix_web::Error>;
 
@@ -68,14 +71,16 @@ pub async fn gate<B: MessageBody + 'static>(req: ServiceRequest, next: Next<B>) 
             return forward_home(req, &state, &tenant, provenance, &trace).await;
         }
         let path = rewritten.clone().unwrap_or_else(|| req.path().to_owned());
-        if let Err(wait) = state.limits.check(
-            tenant.record.project_id,
-            &tenant.record.plan,
-            &tenant.record.environment,
-            Group::of(&path),
-        ) {
+        let group = Group::of(&path);
+        if let Err(wait) =
+            state.limits.check(tenant.record.project_id, &tenant.record.plan, &tenant.record.environment, group)
+        {
             state.metrics.tenant(&project, "rate_limited");
             return refuse(req, ApiError::too_many_requests(retry_after_secs(wait)));
+        }
+        if tenant.record.quota_exceeded.iter().any(|m| m == API_REQUESTS_QUOTA) {
+            state.metrics.tenant(&project, "quota_exceeded");
+            return refuse(req, quota_exceeded(API_REQUESTS_QUOTA));
         }
         if needs_project_key(&path) && !admin_key_valid(&req, &tenant, &state) {
             state.metrics.tenant(&project, "unauthorized");
@@ -107,9 +112,11 @@ pub async fn gate<B: MessageBody + 'static>(req: ServiceRequest, next: Next<B>) 
                 } else {
                     String::new()
                 },
+                quota_exceeded: r.quota_exceeded.clone(),
             },
             &state.region,
             state.db.clone(),
+            state.usage.clone(),
         );
         let mut req = req;
         if let Some(path) = rewritten {
@@ -122,6 +129,7 @@ pub async fn gate<B: MessageBody + 'static>(req: ServiceRequest, next: Next<B>) 
         req.extensions_mut().insert(context);
         req.extensions_mut().insert(ClientAddr(provenance.client));
         state.metrics.tenant(&project, "served");
+        state.usage.count(r.project_id, group.meter(), 1);
         next.call(req).await.map(ServiceResponse::map_into_left_body)
     }
     .instrument(span)

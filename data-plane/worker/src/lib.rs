@@ -14,5 +14,6 @@ pub mod routes;
 pub mod routing;
 pub mod server;
 pub mod state;
+pub mod usage;
 
 pub use server::{RunningWorker, WorkerError, boot, migrations};

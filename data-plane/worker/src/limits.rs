@@ -81,6 +81,18 @@ impl Group {
         }
     }
 
+    /// The usage meter requests of this group count towards (`api_requests.<product>`).
+    pub fn meter(&self) -> &'static str {
+        match self {
+            Group::IdentityWhoami | Group::IdentitySubmit | Group::IdentityPublic | Group::IdentityAdmin => {
+                "api_requests.identity"
+            }
+            Group::PermissionRead | Group::PermissionAdmin => "api_requests.permission",
+            Group::OAuth2Public | Group::OAuth2Admin => "api_requests.oauth2",
+            Group::Other => "api_requests.other",
+        }
+    }
+
     /// Label for metrics and errors.
     pub fn as_str(&self) -> &'static str {
         match self {

@@ -78,6 +78,7 @@ mod tests {
                 hosts: vec!["shop-1.projects.example.com".into(), "login.shop.com".into()],
                 api_keys: vec![],
                 config: json!({}),
+                quota_exceeded: Vec::new(),
             }],
         );
         d

@@ -13,6 +13,8 @@ use tessera_platform::config::Config;
 use tessera_platform::db::{Database, DbError};
 use tessera_platform::http;
 use tessera_platform::telemetry::record_request;
+use tessera_platform::usage::UsageRecorder;
+use tokio::sync::Notify;
 
 use crate::directory::Directory;
 use crate::directory::store::DirectoryStore;
@@ -20,6 +22,9 @@ use crate::directory::sync::{SyncError, SyncStatus, Syncer, load_persisted};
 use crate::limits::TenantLimits;
 use crate::metrics::WorkerMetrics;
 use crate::state::WorkerState;
+use crate::usage::Flusher;
+use crate::usage::ship::{ShipStatus, Shipper};
+use crate::usage::store::OutboxStore;
 use crate::{gate, routes};
 use tessera_identity::service::{IdentityService, IdentitySettings};
 use tessera_oauth2::{OAuth2Service, OAuth2Settings};
@@ -48,6 +53,10 @@ pub struct RunningWorker {
     handle: actix_web::dev::ServerHandle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     background: Vec<tokio::task::JoinHandle<()>>,
+    flush_task: tokio::task::JoinHandle<()>,
+    flusher: Flusher,
+    /// Usage shipping progress.
+    pub ship_status: Arc<ShipStatus>,
     handle_signals: bool,
 }
 
@@ -57,13 +66,45 @@ impl RunningWorker {
         format!("http://{}", self.addr)
     }
 
-    /// Stops serving and syncing.
-    pub async fn stop(self) {
+    /// Stops serving and syncing; what was counted since the last flush is flushed after the server drained.
+    pub async fn stop(mut self) {
         for t in &self.background {
             t.abort();
         }
         self.handle.stop(true).await;
+        let _ = (&mut self.task).await;
+        self.final_flush().await;
+    }
+
+    /// Stops like a crash would, for tests: no final flush, so what was counted since the last flush is lost.
+    pub async fn kill(self) {
+        for t in &self.background {
+            t.abort();
+        }
+        self.flush_task.abort();
+        self.handle.stop(false).await;
         let _ = self.task.await;
+    }
+
+    /// Flushes the usage counters now (tests, and the graceful stop).
+    pub async fn flush_usage(&self) -> u64 {
+        match self.flusher.flush().await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, "usage flush failed");
+                0
+            }
+        }
+    }
+
+    async fn final_flush(&self) {
+        self.flush_task.abort();
+        match self.flusher.flush().await {
+            Ok(n) => tracing::info!(region = %self.region, events = n, "usage flushed at shutdown"),
+            Err(e) => {
+                tracing::error!(region = %self.region, error = %e, "usage flush at shutdown failed; counts since the last flush are lost")
+            }
+        }
     }
 
     /// Serves until the server stops; with signals handled, SIGINT or SIGTERM stop it gracefully.
@@ -74,6 +115,7 @@ impl RunningWorker {
                     for t in &self.background {
                         t.abort();
                     }
+                    self.final_flush().await;
                     return result.unwrap_or_else(|e| Err(std::io::Error::other(e)));
                 }
                 _ = tessera_platform::shutdown_signal() => {
@@ -85,7 +127,9 @@ impl RunningWorker {
             t.abort();
         }
         self.handle.stop(true).await;
-        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        let result = (&mut self.task).await.unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        self.final_flush().await;
+        result
     }
 }
 
@@ -168,7 +212,7 @@ pub async fn boot(
     let syncer = Syncer {
         region: region.to_owned(),
         control_plane_url: config.data_plane.control_plane_url.as_str().trim_end_matches('/').to_owned(),
-        key,
+        key: key.clone(),
         wait: Duration::from_millis(config.data_plane.directory_wait_ms),
         directory: directory.clone(),
         store,
@@ -177,6 +221,25 @@ pub async fn boot(
         client: client.clone(),
     };
     let sync_task = tokio::spawn(syncer.run());
+
+    let usage = UsageRecorder::new(clock.clone(), config.data_plane.metering);
+    let written = Arc::new(Notify::new());
+    let outbox = OutboxStore::new(db.clone());
+    let flusher =
+        Flusher { recorder: usage.clone(), store: outbox.clone(), clock: clock.clone(), written: written.clone() };
+    let flush_task = tokio::spawn(flusher.clone().run(Duration::from_millis(config.data_plane.usage_flush_ms)));
+    let ship_status = Arc::new(ShipStatus::default());
+    let shipper = Shipper {
+        region: region.to_owned(),
+        control_plane_url: config.data_plane.control_plane_url.as_str().trim_end_matches('/').to_owned(),
+        key,
+        client: client.clone(),
+        clock: clock.clone(),
+        store: outbox,
+        written,
+        status: ship_status.clone(),
+    };
+    let ship_task = tokio::spawn(shipper.run());
 
     let regions: BTreeMap<String, String> = config
         .regions
@@ -197,6 +260,7 @@ pub async fn boot(
         max_body_bytes: config.http.max_body_bytes,
         metrics,
         clock,
+        usage,
     });
     let permissions = web::Data::from(permissions);
     let identities = web::Data::from(identities);
@@ -248,7 +312,10 @@ pub async fn boot(
         status,
         handle,
         task,
-        background: vec![sync_task, housekeeping, feed_task, identity_task],
+        background: vec![sync_task, housekeeping, feed_task, identity_task, ship_task],
+        flush_task,
+        flusher,
+        ship_status,
         handle_signals,
     })
 }

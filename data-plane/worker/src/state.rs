@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tessera_platform::clock::SharedClock;
 use tessera_platform::db::Database;
+use tessera_platform::usage::UsageRecorder;
 
 use crate::directory::Directory;
 use crate::directory::sync::SyncStatus;
@@ -32,4 +33,6 @@ pub struct WorkerState {
     pub max_body_bytes: usize,
     pub metrics: WorkerMetrics,
     pub clock: SharedClock,
+    /// Usage counted in memory, drained into the outbox by the metering task.
+    pub usage: UsageRecorder,
 }

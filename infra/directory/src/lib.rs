@@ -50,6 +50,10 @@ pub struct ProjectRecord {
     pub api_keys: Vec<ReplicatedKey>,
     /// The rendered configuration, compacted against the project's defaults (see `tessera_project_config::compact`).
     pub config: Value,
+    /// Billable meters the project is over its plan's hard limit for in the current billing period; regions
+    /// refuse that usage with `quota_exceeded`. Absent from older records.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quota_exceeded: Vec<String>,
 }
 
 impl ProjectRecord {
@@ -94,3 +98,34 @@ pub struct Snapshot {
 
 /// Why the control plane refuses a cursor: the entries after it were compacted away; fetch a snapshot.
 pub const RESYNC_ERROR_ID: &str = "directory_resync_required";
+
+/// Where regions upload usage batches (POST [`UsageUpload`], answered with [`UsageAck`]).
+pub const USAGE_BATCHES_PATH: &str = "/internal/v1/usage/batches";
+/// The most batches one upload carries.
+pub const MAX_USAGE_BATCHES: usize = 64;
+/// The largest upload body the control plane accepts.
+pub const MAX_USAGE_UPLOAD_BYTES: usize = 16 * 1024 * 1024;
+
+/// One flushed batch of a region's usage. `id` is the idempotency key: the control plane applies a batch id
+/// once, however often it arrives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageBatch {
+    pub id: uuid::Uuid,
+    pub usage: tessera_platform::usage::UsageDelta,
+}
+
+/// A region's upload of pending batches, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageUpload {
+    pub batches: Vec<UsageBatch>,
+}
+
+/// The control plane's acknowledgement: every batch id listed is durably applied (now or earlier), so the
+/// region may forget it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageAck {
+    /// Applied by this upload.
+    pub applied: Vec<uuid::Uuid>,
+    /// Applied before (a retried or duplicated batch); nothing was added again.
+    pub duplicates: Vec<uuid::Uuid>,
+}

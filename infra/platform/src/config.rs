@@ -37,6 +37,25 @@ pub struct Config {
     pub data_plane: DataPlaneConfig,
     /// The registry of regions, by Ory region name.
     pub regions: BTreeMap<String, RegionConfig>,
+    /// Plans and invoicing; read by the control plane.
+    pub billing: BillingConfig,
+}
+
+/// Plans and invoicing.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct BillingConfig {
+    /// The plan catalogue by plan id (`[billing.plans.<id>]`); empty means the built-in catalogue. The billing
+    /// crate validates each table and names the bad field.
+    pub plans: BTreeMap<String, serde_json::Value>,
+    /// Hours after a month ends before its invoices are frozen, so usage still in regional outboxes arrives first.
+    pub finalize_after_hours: u32,
+}
+
+impl Default for BillingConfig {
+    fn default() -> Self {
+        Self { plans: BTreeMap::new(), finalize_after_hours: 6 }
+    }
 }
 
 /// Database connection settings.
@@ -176,6 +195,11 @@ pub struct DataPlaneConfig {
     pub directory_wait_ms: u64,
     /// Per-project request budgets: multiply every plan's numbers by this (tests and benchmarks).
     pub rate_limit_scale: f64,
+    /// Whether usage is counted at all (off only to measure what metering costs).
+    pub metering: bool,
+    /// How often the in-memory usage counters are flushed into the region's outbox, in milliseconds: the most
+    /// usage a crash can lose.
+    pub usage_flush_ms: u64,
 }
 
 impl Default for DataPlaneConfig {
@@ -189,6 +213,8 @@ impl Default for DataPlaneConfig {
             max_hops: 3,
             directory_wait_ms: 20_000,
             rate_limit_scale: 1.0,
+            metering: true,
+            usage_flush_ms: 1_000,
         }
     }
 }
@@ -360,6 +386,9 @@ impl Config {
         }
         if self.data_plane.max_hops == 0 {
             return Err(ConfigError::invalid("data_plane.max_hops", "must be at least 1"));
+        }
+        if !(10..=60_000).contains(&self.data_plane.usage_flush_ms) {
+            return Err(ConfigError::invalid("data_plane.usage_flush_ms", "must be between 10 and 60000"));
         }
         if !(self.data_plane.rate_limit_scale > 0.0 && self.data_plane.rate_limit_scale.is_finite()) {
             return Err(ConfigError::invalid("data_plane.rate_limit_scale", "must be a positive number"));

@@ -18,6 +18,7 @@ pub mod rate_limit;
 pub mod secrets;
 pub mod telemetry;
 pub mod tenant;
+pub mod usage;
 
 pub use error::ApiError;
 

@@ -15,6 +15,7 @@ use tessera_project_config::RenderedConfig;
 use crate::ApiError;
 use crate::db::Database;
 use crate::ids::{ProjectId, RevisionId, WorkspaceId};
+use crate::usage::UsageRecorder;
 
 /// A request's project, as the serving region knows it.
 #[derive(Clone, Debug)]
@@ -32,7 +33,9 @@ struct Inner {
     revision_id: Option<RevisionId>,
     config: Arc<RenderedConfig>,
     base_path: String,
+    quota_exceeded: Vec<String>,
     db: Database,
+    usage: UsageRecorder,
 }
 
 /// What the worker knows about a project when it builds a context.
@@ -47,11 +50,13 @@ pub struct TenantParts {
     /// The path the client reached the project under (`/p/<slug>` through the path prefix, else empty);
     /// engines put it in front of links they return.
     pub base_path: String,
+    /// Billable meters over their hard limit this period (from the directory); engines refuse that usage.
+    pub quota_exceeded: Vec<String>,
 }
 
 impl TenantContext {
     /// Built by the worker after resolution; `region` is the serving region, `db` its database.
-    pub fn new(parts: TenantParts, region: &str, db: Database) -> Self {
+    pub fn new(parts: TenantParts, region: &str, db: Database, usage: UsageRecorder) -> Self {
         Self {
             inner: Arc::new(Inner {
                 project_id: parts.project_id,
@@ -62,7 +67,9 @@ impl TenantContext {
                 revision_id: parts.revision_id,
                 config: parts.config,
                 base_path: parts.base_path,
+                quota_exceeded: parts.quota_exceeded,
                 db,
+                usage,
             }),
         }
     }
@@ -114,9 +121,51 @@ impl TenantContext {
         format!("{}://{}{}", info.scheme(), info.host(), self.base_path())
     }
 
+    /// Counts this project's usage (in memory; the worker ships it to the control plane).
+    pub fn usage(&self) -> TenantUsage<'_> {
+        TenantUsage { recorder: &self.inner.usage, project_id: self.inner.project_id }
+    }
+
+    /// Refuses usage of `meter` when the project is over that meter's hard limit: Ory's `quota_exceeded`
+    /// error with 402 Payment Required, so clients can tell it from a rate limit (429).
+    pub fn check_quota(&self, meter: &str) -> Result<(), ApiError> {
+        if self.inner.quota_exceeded.iter().any(|m| m == meter) {
+            return Err(quota_exceeded(meter));
+        }
+        Ok(())
+    }
+
     /// The project's slice of the regional database.
     pub fn db(&self) -> TenantDb<'_> {
         TenantDb { db: &self.inner.db, project_id: self.inner.project_id }
+    }
+}
+
+/// The error a project over a hard limit gets; `meter` is the billable meter (`permission_checks`, ...).
+pub fn quota_exceeded(meter: &str) -> ApiError {
+    ApiError::new(actix_web::http::StatusCode::PAYMENT_REQUIRED, "Quota exceeded")
+        .with_id("quota_exceeded")
+        .with_reason(format!(
+            "This project used all of its plan's `{meter}` for this billing period; upgrade the workspace's plan to continue."
+        ))
+}
+
+/// The usage recorder, bound to one project.
+#[derive(Clone, Copy, Debug)]
+pub struct TenantUsage<'a> {
+    recorder: &'a UsageRecorder,
+    project_id: ProjectId,
+}
+
+impl TenantUsage<'_> {
+    /// Counts `n` events of `meter` today.
+    pub fn count(&self, meter: &'static str, n: u64) {
+        self.recorder.count(self.project_id, meter, n);
+    }
+
+    /// Notes an identity (or OAuth2 subject) active today.
+    pub fn active_identity(&self, identity: &str) {
+        self.recorder.active_identity(self.project_id, identity);
     }
 }
 

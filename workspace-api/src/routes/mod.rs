@@ -1,6 +1,7 @@
 //! Route table of the workspace API. Handlers are thin: extract, call the control plane, map to wire JSON.
 
 pub mod api_keys;
+pub mod billing;
 pub mod domains;
 pub mod members;
 pub mod projects;
@@ -20,6 +21,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/workspaces/{workspace}", web::get().to(workspaces::get_workspace))
         .route("/workspaces/{workspace}", web::put().to(workspaces::update_workspace))
         .route("/workspaces/{workspace}/projects", web::get().to(workspaces::list_workspace_projects))
+        .route("/workspaces/{workspace}/usage", web::get().to(billing::get_workspace_usage))
+        .route("/workspaces/{workspace}/invoices", web::get().to(billing::list_workspace_invoices))
+        .route("/workspaces/{workspace}/subscription", web::put().to(billing::update_workspace_subscription))
         .route("/workspaces/{workspace}/tokens", web::get().to(api_keys::list_workspace_api_keys))
         .route("/workspaces/{workspace}/tokens", web::post().to(api_keys::create_workspace_api_key))
         .route("/workspaces/{workspace}/tokens/{token_id}", web::delete().to(api_keys::delete_workspace_api_key))

@@ -8,6 +8,7 @@ use actix_web::web::Bytes;
 use sha2::{Digest, Sha256};
 use tessera_platform::secrets::generate_token;
 use tessera_platform::tenant::TenantContext;
+use tessera_platform::usage::meter;
 use uuid::Uuid;
 
 use crate::error::IdentityError;
@@ -126,6 +127,9 @@ impl IdentityService {
         methods: Vec<AuthMethod>,
         device: Device,
     ) -> Result<IssuedSession, IdentityError> {
+        tenant
+            .check_quota(meter::ACTIVE_IDENTITIES)
+            .map_err(|_| IdentityError::QuotaExceeded(meter::ACTIVE_IDENTITIES))?;
         let now = self.now();
         let lifespan =
             time::Duration::try_from(tenant.config().identity.session.lifespan.0).unwrap_or(time::Duration::days(3));
@@ -146,6 +150,7 @@ impl IdentityService {
         let logout_token = logout_token_for(&token);
         self.store(tenant).insert_session(&session, &digest_hex(&token), &digest_hex(&logout_token)).await?;
         self.metrics.sessions_issued.with_label_values(&[&tenant.project_id().to_string()]).inc();
+        tenant.usage().active_identity(&identity.id.to_string());
         Ok(IssuedSession { session, token, logout_token })
     }
 

@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 use tessera_platform::tenant::TenantContext;
+use tessera_platform::usage::meter;
 use uuid::Uuid;
 
 use super::scopes::{check_audience, check_scopes, split};
@@ -20,6 +21,7 @@ pub async fn client_credentials(
     form: &[(String, String)],
 ) -> Result<Value, OAuth2Error> {
     let client = &stored.client;
+    tenant.check_quota(meter::M2M_TOKENS).map_err(|_| OAuth2Error::QuotaExceeded(meter::M2M_TOKENS))?;
     if client.is_public() {
         return Err(OAuth2Error::InvalidClient(
             "The client is public and thus not allowed to use grant type client_credentials.".into(),
@@ -53,5 +55,6 @@ pub async fn client_credentials(
     };
     let access = issue_access_token(svc, tenant, issuer, &grant).await?;
     svc.count_m2m_token(tenant.project_id());
+    tenant.usage().count(meter::M2M_TOKENS, 1);
     Ok(token_response(&access, &grant.scopes))
 }

@@ -143,5 +143,6 @@ pub async fn jwt_bearer(
         extra: Value::Object(Default::default()),
     };
     let access = issue_access_token(svc, tenant, issuer, &grant).await?;
+    tenant.usage().active_identity(grant.subject);
     Ok(token_response(&access, &grant.scopes))
 }

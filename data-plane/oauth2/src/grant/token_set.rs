@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value, json};
 use tessera_platform::tenant::TenantContext;
+use tessera_platform::usage::meter;
 use time::Duration;
 use uuid::Uuid;
 
@@ -43,6 +44,7 @@ pub async fn issue_token_set(
     tenant: &TenantContext,
     set: &TokenSet<'_>,
 ) -> Result<Value, OAuth2Error> {
+    tenant.check_quota(meter::ACTIVE_IDENTITIES).map_err(|_| OAuth2Error::QuotaExceeded(meter::ACTIVE_IDENTITIES))?;
     let ttl = &tenant.config().oauth2.ttl;
     let lifespan = |kind: &str, default: std::time::Duration| {
         set.client.lifespan(&format!("{}_grant_{kind}_lifespan", set.grant)).unwrap_or(default)
@@ -118,5 +120,6 @@ pub async fn issue_token_set(
         };
         body["id_token"] = json!(id_token::issue(svc, tenant, &claims).await?);
     }
+    tenant.usage().active_identity(set.subject);
     Ok(body)
 }

@@ -7,6 +7,7 @@
 pub mod wire;
 
 use std::collections::BTreeMap;
+use tessera_platform::usage::meter;
 
 use actix_web::http::header;
 use actix_web::web::{self, Bytes, Data, Json, Query};
@@ -50,6 +51,7 @@ impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::BadToken | ServiceError::TokenAhead => ApiError::bad_request(e.to_string()),
+            ServiceError::QuotaExceeded => tessera_platform::tenant::quota_exceeded(meter::PERMISSION_CHECKS),
             ServiceError::Schema(m) => {
                 tracing::error!(error = %m, "a project's permission configuration does not compile");
                 ApiError::internal()

@@ -157,6 +157,7 @@ mod tests {
             hosts: hosts.iter().map(|h| h.to_string()).collect(),
             api_keys: vec![],
             config: json!({}),
+            quota_exceeded: Vec::new(),
         }
     }
 

@@ -1,0 +1,84 @@
+//! Usage metering in the region: flush the in-memory counters into the outbox, ship the outbox to the
+//! control plane, forget a batch only once the control plane acknowledged it.
+//!
+//! Why nothing is lost or counted twice (ARCHITECTURE.md, "Usage metering", has the whole argument):
+//! - a flush drains the recorder and writes the drained delta as one outbox row under a fresh UUIDv7; if the
+//!   write fails the delta goes back into the recorder, so a failed flush loses nothing;
+//! - the shipper sends pending rows by id and marks them acknowledged only after the control plane answered
+//!   that it applied (or had already applied) each id; a lost answer means the same ids are sent again, and the
+//!   control plane applies an id at most once, so a retry never adds twice;
+//! - a graceful stop flushes once more after the HTTP server has drained; only a crash (SIGKILL, power loss)
+//!   loses what was counted since the last flush (at most one flush interval).
+
+pub mod ship;
+pub mod store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tessera_platform::clock::SharedClock;
+use tessera_platform::db::DbError;
+use tessera_platform::usage::UsageRecorder;
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use self::store::OutboxStore;
+
+/// How long acknowledged batches stay in the outbox as the region's ledger.
+pub const ACKED_RETENTION: time::Duration = time::Duration::days(7);
+
+/// The flushing half of metering.
+#[derive(Debug, Clone)]
+pub struct Flusher {
+    pub recorder: UsageRecorder,
+    pub store: OutboxStore,
+    pub clock: SharedClock,
+    /// Wakes the shipper when a batch was written.
+    pub written: Arc<Notify>,
+}
+
+impl Flusher {
+    /// Moves everything counted so far into one outbox batch; returns the events it held (0: nothing to do).
+    pub async fn flush(&self) -> Result<u64, DbError> {
+        let delta = self.recorder.drain();
+        if delta.is_empty() {
+            return Ok(0);
+        }
+        let events = delta.events();
+        let body = match serde_json::to_string(&delta) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!(error = %e, "usage delta does not serialize; keeping it in memory");
+                self.recorder.restore(delta);
+                return Ok(0);
+            }
+        };
+        if let Err(e) = self.store.append(Uuid::now_v7(), self.clock.now(), events, &body).await {
+            self.recorder.restore(delta);
+            return Err(e);
+        }
+        self.written.notify_one();
+        Ok(events)
+    }
+
+    /// Flushes every `every` until aborted, and prunes the ledger now and then.
+    pub async fn run(self, every: Duration) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut rounds: u64 = 0;
+        loop {
+            tick.tick().await;
+            if let Err(e) = self.flush().await {
+                tracing::warn!(error = %e, "usage flush failed; the counts stay in memory and are retried");
+            }
+            rounds += 1;
+            if rounds % 3600 == 0 {
+                match self.store.prune(self.clock.now() - ACKED_RETENTION).await {
+                    Ok(n) if n > 0 => tracing::info!(pruned = n, "old acknowledged usage batches pruned"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "pruning acknowledged usage batches failed"),
+                }
+            }
+        }
+    }
+}
