@@ -188,6 +188,30 @@ impl RegionalStack {
         self.workers.insert(region.to_owned(), worker);
     }
 
+    /// Stops a region's worker as a crash would: no final usage flush, so what was counted since the last flush
+    /// is lost (its outbox stays as it was). Start it again with [`start_worker`](Self::start_worker).
+    pub async fn crash_worker(&mut self, region: &str) {
+        if let Some(w) = self.workers.remove(region) {
+            w.kill().await;
+        }
+    }
+
+    /// Starts a region's worker that is not running, on its address and database.
+    pub async fn start_worker(&mut self, region: &str) {
+        let config = &self.worker_configs[region];
+        let listener = rebind(config.http.listen).await;
+        let worker = tessera_worker::boot(config, region, Some(listener), Arc::new(SystemClock), false)
+            .await
+            .expect("worker starts");
+        self.workers.insert(region.to_owned(), worker);
+    }
+
+    /// The key a region signs its tokens to the control plane with (for tests that speak the internal API).
+    pub fn region_key(&self, region: &str) -> tessera_directory::RegionKey {
+        let text = self.worker_configs[region].data_plane.region_key.as_ref().expect("region key").expose();
+        tessera_directory::RegionKey::decode(text).expect("a valid region key")
+    }
+
     /// The database URL of a region's worker (for benchmarks that load data directly).
     pub fn worker_database_url(&self, region: &str) -> String {
         self.worker_configs[region].database.url.expose().to_owned()

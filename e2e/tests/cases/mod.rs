@@ -9,4 +9,5 @@ mod oauth2;
 mod permissions;
 mod platform;
 mod projects;
+mod usage;
 mod workspaces;
