@@ -37,6 +37,14 @@ fn routes_to_walk(
         (Method::PUT, "/workspaces/{workspace}", format!("/workspaces/{bw}"), Some(json!({"name": "pwned"}))),
         (Method::GET, "/workspaces/{workspace}/projects", format!("/workspaces/{bw}/projects"), None),
         (Method::GET, "/workspaces/{workspace}/tokens", format!("/workspaces/{bw}/tokens"), None),
+        (Method::GET, "/workspaces/{workspace}/usage", format!("/workspaces/{bw}/usage"), None),
+        (Method::GET, "/workspaces/{workspace}/invoices", format!("/workspaces/{bw}/invoices"), None),
+        (
+            Method::PUT,
+            "/workspaces/{workspace}/subscription",
+            format!("/workspaces/{bw}/subscription"),
+            Some(json!({"plan": "growth", "interval": "monthly"})),
+        ),
         (
             Method::POST,
             "/workspaces/{workspace}/tokens",
