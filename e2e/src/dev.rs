@@ -298,7 +298,10 @@ pub fn banner(info: &DevInfo, data_dir: &Path) -> String {
          Operator key                   {ak}\n\n  \
          Written to {file}\n\n  \
          Try: curl -H 'Authorization: Bearer {wk}' {url}/projects/{pid}\n       \
-         curl -H 'Authorization: Bearer {pk}' {purl}/admin/tenant\n\n\
+         curl -H 'Authorization: Bearer {pk}' {purl}/admin/tenant\n\n  \
+         Usage and the draft invoice (usage arrives within about a second):\n       \
+         curl -H 'Authorization: Bearer {wk}' {url}/workspaces/{ws}/usage\n       \
+         curl -H 'Authorization: Bearer {wk}' {url}/workspaces/{ws}/invoices\n\n\
          Press Ctrl-C to stop.\n",
         url = info.control_plane_url,
         template = info.project_url_template,

@@ -55,6 +55,27 @@ async fn dev_seeds_once_and_restarts_with_the_same_data() {
     assert!(second.info.project_url_template.contains("{slug}"));
     let workspaces = get(&format!("{}/workspaces", second.info.control_plane_url), &second.info.admin_api_key).await;
     assert_eq!(expect(&workspaces, 200)["workspaces"].as_array().unwrap().len(), 1, "no second seeding");
+    // The requests above show up as usage of the demo workspace within a flush, and in the draft invoice.
+    let usage_url = format!("{}/workspaces/{}/usage", info.control_plane_url, info.workspace_id);
+    let mut seen = 0;
+    for _ in 0..200 {
+        let report = get(&usage_url, &info.workspace_api_key).await;
+        let projects = expect(&report, 200)["projects"].as_array().unwrap().clone();
+        seen = projects
+            .iter()
+            .flat_map(|p| p["meters"].as_array().unwrap().clone())
+            .filter_map(|m| m["total"].as_u64())
+            .sum();
+        if seen >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(seen >= 2, "the two admin requests are counted ({seen})");
+    let invoices =
+        get(&format!("{}/workspaces/{}/invoices", info.control_plane_url, info.workspace_id), &info.workspace_api_key)
+            .await;
+    assert_eq!(expect(&invoices, 200)["draft"]["status"], "draft");
     second.stop().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }

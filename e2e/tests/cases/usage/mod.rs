@@ -61,7 +61,7 @@ pub async fn regional_ledger(stack: &RegionalStack) -> BTreeMap<(ProjectId, Stri
 
 /// The control plane's aggregates for one project, summed over days and regions, by meter.
 pub async fn aggregates(stack: &RegionalStack, project: ProjectId) -> BTreeMap<String, u64> {
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = tessera_platform::clock::Clock::now(&tessera_platform::clock::SystemClock).date();
     let rows = stack
         .control_plane()
         .store()

@@ -114,7 +114,7 @@ async fn every_engine_counts_once_and_the_workspace_api_reports_it() {
 }
 
 fn batch(project: ProjectId, checks: u64, identities: &[&str]) -> (Uuid, UsageDelta) {
-    let day = time::OffsetDateTime::now_utc().date();
+    let day = tessera_platform::clock::Clock::now(&tessera_platform::clock::SystemClock).date();
     let delta = UsageDelta {
         counts: vec![MeterCount { project_id: project, day, meter: "permission_checks".into(), quantity: checks }],
         identities: vec![ActiveIdentities {
@@ -130,7 +130,7 @@ async fn upload(stack: &RegionalStack, region: &str, batches: &[&(Uuid, UsageDel
     let token = region_token(
         &stack.region_key(region),
         region,
-        time::OffsetDateTime::now_utc().unix_timestamp(),
+        tessera_platform::clock::Clock::now(&tessera_platform::clock::SystemClock).unix_timestamp(),
         Duration::from_secs(60),
     );
     let body =
@@ -198,7 +198,7 @@ async fn duplicated_reordered_and_replayed_batches_apply_once() {
             .bearer_auth(region_token(
                 &stack.region_key("eu-central"),
                 "eu-central",
-                time::OffsetDateTime::now_utc().unix_timestamp(),
+                tessera_platform::clock::Clock::now(&tessera_platform::clock::SystemClock).unix_timestamp(),
                 Duration::from_secs(60),
             ))
             .body("{\"batches\": [{\"id\": 1}]}")
