@@ -6,10 +6,13 @@ from __future__ import annotations
 import ctypes
 import os
 import re
+import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -291,3 +294,66 @@ rate_limit_scale = 100.0
 """
 
 
+
+
+def launch_cluster(prefix: str, data_plane_extra: str = "") -> Cluster:
+    """A control plane and the eu-central and us-east workers, each its own OS process on a free loopback port and
+    its own SQLite database, in a fresh temp dir (with a private copy of the binary, so that a concurrent rebuild
+    cannot swap it between two starts). `data_plane_extra` is appended to the `[data_plane]` table of the shared
+    config. If starting fails, every process is stopped and the test fails with the tail of each log."""
+    directory = Path(tempfile.mkdtemp(prefix=prefix))
+    binary = directory / "tessera"
+    shutil.copy2(tessera_binary(), binary)
+    cp_port, eu_port, us_port = free_ports(3)
+    admin_key = "tessera-operator-" + secrets.token_hex(16)
+    config = directory / "tessera.toml"
+    config.write_text(
+        CONFIG.format(
+            dir=directory,
+            cp_port=cp_port,
+            eu_port=eu_port,
+            us_port=us_port,
+            admin_key=admin_key,
+            forward_secret=secrets.token_hex(16),
+        )
+        + data_plane_extra
+    )
+    cluster = Cluster(directory=directory, binary=binary, config=config, admin_key=admin_key)
+    cluster.processes["control-plane"] = Process(
+        name="control-plane",
+        args=[str(binary), "--config", str(config), "control-plane", "serve"],
+        env=child_environment({}),
+        log=directory / "control-plane.log",
+        url=f"http://127.0.0.1:{cp_port}",
+    )
+    try:
+        cluster.start("control-plane")
+        for region, port in (("eu-central", eu_port), ("us-east", us_port)):
+            key = cluster.issue_region_key(region)
+            cluster.processes[region] = Process(
+                name=region,
+                args=[str(binary), "--config", str(config), "data-plane", "serve", "--region", region],
+                env=child_environment(
+                    {
+                        "TESSERA_DATABASE__URL": f"sqlite://{directory}/{region}.db",
+                        "TESSERA_HTTP__LISTEN": f"127.0.0.1:{port}",
+                        "TESSERA_DATA_PLANE__REGION_KEY": key,
+                    }
+                ),
+                log=directory / f"{region}.log",
+                url=f"http://127.0.0.1:{port}",
+            )
+            cluster.start(region)
+    except BaseException as error:
+        failure = f"could not start the processes: {str(error).splitlines()[0]}\n{cluster.failure_details()}"
+        shutdown_cluster(cluster)
+        if not isinstance(error, Exception):
+            raise  # KeyboardInterrupt and the like
+        pytest.fail(failure, pytrace=False)
+    return cluster
+
+
+def shutdown_cluster(cluster: Cluster) -> None:
+    """Stops every process (SIGTERM, SIGKILL after a timeout) and removes the temp dir."""
+    cluster.close()
+    shutil.rmtree(cluster.directory, ignore_errors=True)

@@ -19,13 +19,9 @@ from the state the previous one leaves behind when it passes (everything up, the
 
 from __future__ import annotations
 
-import secrets
-import shutil
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import ory_client
@@ -33,7 +29,7 @@ import pytest
 
 from sdk_helpers import Clients, RawResponse, assert_error_envelope, raw_request, unique
 
-from multi_process import CONFIG, Cluster, Process, child_environment, free_ports, http_get, reachable, tessera_binary
+from multi_process import Cluster, http_get, launch_cluster, reachable, shutdown_cluster
 
 REGIONS = ("eu-central", "us-east")
 HOME = "eu-central"
@@ -54,66 +50,11 @@ def cluster():
     the temp dir (databases, config, logs, a private copy of the binary) is removed. If starting
     fails, the error carries the tail of each log; a failing test gets them in its report too.
     """
-    directory = Path(tempfile.mkdtemp(prefix="tessera-multi-process-"))
-    # A private copy, so that a concurrent rebuild cannot swap the binary between two starts.
-    binary = directory / "tessera"
-    shutil.copy2(tessera_binary(), binary)
-
-    cp_port, eu_port, us_port = free_ports(3)
-    admin_key = "tessera-operator-" + secrets.token_hex(16)
-    config = directory / "tessera.toml"
-    config.write_text(
-        CONFIG.format(
-            dir=directory,
-            cp_port=cp_port,
-            eu_port=eu_port,
-            us_port=us_port,
-            admin_key=admin_key,
-            forward_secret=secrets.token_hex(16),
-        )
-    )
-    cluster = Cluster(directory=directory, binary=binary, config=config, admin_key=admin_key)
-    cluster.processes["control-plane"] = Process(
-        name="control-plane",
-        args=[str(binary), "--config", str(config), "control-plane", "serve"],
-        env=child_environment({}),
-        log=directory / "control-plane.log",
-        url=f"http://127.0.0.1:{cp_port}",
-    )
-    try:
-        cluster.start("control-plane")
-        for region, port in (("eu-central", eu_port), ("us-east", us_port)):
-            key = cluster.issue_region_key(region)
-            cluster.processes[region] = Process(
-                name=region,
-                args=[str(binary), "--config", str(config), "data-plane", "serve", "--region", region],
-                env=child_environment(
-                    {
-                        "TESSERA_DATABASE__URL": f"sqlite://{directory}/{region}.db",
-                        "TESSERA_HTTP__LISTEN": f"127.0.0.1:{port}",
-                        "TESSERA_DATA_PLANE__REGION_KEY": key,
-                    }
-                ),
-                log=directory / f"{region}.log",
-                url=f"http://127.0.0.1:{port}",
-            )
-            cluster.start(region)
-    except BaseException as error:
-        failure = f"could not start the processes: {str(error).splitlines()[0]}\n{cluster.failure_details()}"
-        cluster.close()
-        shutil.rmtree(directory, ignore_errors=True)
-        if not isinstance(error, Exception):
-            raise  # KeyboardInterrupt and the like
-    else:
-        failure = None
-    if failure is not None:
-        pytest.fail(failure, pytrace=False)
-
+    cluster = launch_cluster("tessera-multi-process-")
     try:
         yield cluster
     finally:
-        cluster.close()
-        shutil.rmtree(directory, ignore_errors=True)
+        shutdown_cluster(cluster)
 
 
 # =============================================================================================
