@@ -56,7 +56,7 @@ async fn dev_seeds_once_and_restarts_with_the_same_data() {
     let workspaces = get(&format!("{}/workspaces", second.info.control_plane_url), &second.info.admin_api_key).await;
     assert_eq!(expect(&workspaces, 200)["workspaces"].as_array().unwrap().len(), 1, "no second seeding");
     // The requests above show up as usage of the demo workspace within a flush, and in the draft invoice.
-    let usage_url = format!("{}/workspaces/{}/usage", info.control_plane_url, info.workspace_id);
+    let usage_url = format!("{}/workspaces/{}/usage", second.info.control_plane_url, info.workspace_id);
     let mut seen = 0;
     for _ in 0..200 {
         let report = get(&usage_url, &info.workspace_api_key).await;
@@ -72,9 +72,11 @@ async fn dev_seeds_once_and_restarts_with_the_same_data() {
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
     assert!(seen >= 2, "the two admin requests are counted ({seen})");
-    let invoices =
-        get(&format!("{}/workspaces/{}/invoices", info.control_plane_url, info.workspace_id), &info.workspace_api_key)
-            .await;
+    let invoices = get(
+        &format!("{}/workspaces/{}/invoices", second.info.control_plane_url, info.workspace_id),
+        &info.workspace_api_key,
+    )
+    .await;
     assert_eq!(expect(&invoices, 200)["draft"]["status"], "draft");
     second.stop().await;
     std::fs::remove_dir_all(&dir).unwrap();
