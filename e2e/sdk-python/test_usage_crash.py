@@ -148,6 +148,7 @@ def test_every_written_event_is_applied_exactly_once_across_sigkills(cluster):
     # A sequential client has at most one request in flight when a worker dies: counted (and maybe flushed)
     # by the server, never answered to the client.
     in_flight = len(worker_kills)
+    print(f"usage under SIGKILLs: {requests} answered, {written} written and applied, {len(worker_kills)} worker kills, {at_risk} at risk")
     assert requests - at_risk <= written <= requests + in_flight, (
         f"{requests} answered, {written} written; only the {at_risk} answered within a flush interval before one "
         f"of the {len(worker_kills)} worker kills may be missing"
