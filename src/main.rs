@@ -146,8 +146,15 @@ async fn run(command: Command, mut config: Config, unknown_keys: &[String]) -> R
             if config.control_plane.admin_api_key.is_none() {
                 tracing::warn!("no control_plane.admin_api_key is set: workspaces cannot be created over HTTP");
             }
-            let (server, _) = tessera_workspace_api::boot(&config, None, Arc::new(SystemClock), true).await?;
+            let clock: tessera_platform::clock::SharedClock = Arc::new(SystemClock);
+            let (server, control_plane) = tessera_workspace_api::boot(&config, None, clock.clone(), true).await?;
+            // S3 exports and the Stripe sync, when [billing.export] / [billing.stripe] are configured.
+            let jobs = tessera_billing_jobs::BillingJobs::from_config(&config, control_plane, clock)?
+                .map(|jobs| tokio::spawn(jobs.run(std::time::Duration::from_secs(60))));
             server.wait().await?;
+            if let Some(jobs) = jobs {
+                jobs.abort();
+            }
             Ok(())
         }
         Command::ControlPlane(ControlPlaneCommand::IssueRegionKey { region, revoke_others }) => {

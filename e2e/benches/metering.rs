@@ -38,7 +38,8 @@ async fn checks_per_second(metering: bool, seconds: u64) -> (f64, String) {
     let cp = stack.control_plane().clone();
     let ws = cp.workspace_create(&Actor::Operator, "bench").await.unwrap().id;
     let location = format!("base64://{}", base64::engine::general_purpose::STANDARD.encode(DRIVE_OPL));
-    let patch = json!([{"op": "replace", "path": "/services/permission/config/namespaces", "value": {"location": location}}]);
+    let patch =
+        json!([{"op": "replace", "path": "/services/permission/config/namespaces", "value": {"location": location}}]);
     let (slug, id) = project(&stack, ws, "metered", Some(patch)).await;
     let key = cp.project_key_create(&Actor::Operator, id, "bench", None).await.unwrap().secret;
     assert!(stack.converged(Duration::from_secs(10)).await);
@@ -98,8 +99,15 @@ fn busy_batch(projects: &[ProjectId], n: usize) -> UsageBatch {
     let mut counts = Vec::new();
     let mut identities = Vec::new();
     for (i, p) in projects.iter().enumerate() {
-        for (j, m) in ["permission_checks", "m2m_tokens", "api_requests.identity", "api_requests.permission"].iter().enumerate() {
-            counts.push(MeterCount { project_id: *p, day, meter: (*m).into(), quantity: 100 + (i * 7 + j * 13 + n) as u64 % 900 });
+        for (j, m) in
+            ["permission_checks", "m2m_tokens", "api_requests.identity", "api_requests.permission"].iter().enumerate()
+        {
+            counts.push(MeterCount {
+                project_id: *p,
+                day,
+                meter: (*m).into(),
+                quantity: 100 + (i * 7 + j * 13 + n) as u64 % 900,
+            });
         }
         if i < 20 {
             identities.push(ActiveIdentities { project_id: *p, day, identities: vec![format!("identity-{n}-{i}")] });
@@ -118,7 +126,10 @@ async fn main() {
     for round in 1..=rounds {
         for metering in [true, false] {
             let (rps, detail) = checks_per_second(metering, seconds).await;
-            println!("  round {round} metering {:<3} {rps:>10.0} checks/s  {detail}", if metering { "on" } else { "off" });
+            println!(
+                "  round {round} metering {:<3} {rps:>10.0} checks/s  {detail}",
+                if metering { "on" } else { "off" }
+            );
             if metering { on.push(rps) } else { off.push(rps) }
         }
     }
@@ -152,6 +163,9 @@ async fn main() {
         let ack = cp.usage_ingest("eu-central", UsageUpload { batches: chunk.to_vec() }).await.unwrap();
         assert!(ack.applied.is_empty(), "replays are duplicates");
     }
-    println!("  replaying all of them (all duplicates): {:.0} batches/s", batches as f64 / replay.elapsed().as_secs_f64());
+    println!(
+        "  replaying all of them (all duplicates): {:.0} batches/s",
+        batches as f64 / replay.elapsed().as_secs_f64()
+    );
     stack.stop().await;
 }

@@ -98,6 +98,8 @@ pub enum DevError {
     },
     #[error("{path} is not a valid dev file (delete it to reseed): {message}")]
     DevFile { path: PathBuf, message: String },
+    #[error("invalid billing job settings")]
+    Jobs(#[from] tessera_billing_jobs::JobError),
     #[error("seeding the demo workspace failed")]
     Seed(#[source] tessera_control_plane::Error),
 }
@@ -109,6 +111,8 @@ pub struct DevStack {
     pub server: RunningServer,
     pub workers: Vec<RunningWorker>,
     pub config: Config,
+    /// The billing jobs, when `[billing.export]` or `[billing.stripe]` is configured.
+    pub jobs: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl DevStack {
@@ -122,6 +126,9 @@ impl DevStack {
 
     /// Stops everything: regions first (they hold long-polls on the control plane).
     pub async fn stop(self) {
+        if let Some(jobs) = &self.jobs {
+            jobs.abort();
+        }
         for w in self.workers {
             w.stop().await;
         }
@@ -215,7 +222,9 @@ pub async fn start(base: Config, opts: &DevOptions) -> Result<DevStack, DevError
 
     let text = serde_json::to_string_pretty(&info).expect("dev info serializes");
     std::fs::write(&dev_file, text + "\n").map_err(|source| DevError::Io { path: dev_file.clone(), source })?;
-    Ok(DevStack { info, server, workers, config })
+    let jobs = tessera_billing_jobs::BillingJobs::from_config(&config, control_plane, clock)?
+        .map(|jobs| tokio::spawn(jobs.run(std::time::Duration::from_secs(60))));
+    Ok(DevStack { info, server, workers, config, jobs })
 }
 
 fn read_dev_file(path: &Path) -> Result<Option<DevInfo>, DevError> {

@@ -169,7 +169,7 @@ impl StripeBilling {
     async fn ensure_product(&self, plan: &StripePlan) -> Result<(), StripeSyncError> {
         let operation = format!("ensure product {}", plan.product_id);
         self.transport
-            .retry(&operation, async || {
+            .retry(&operation, move || async move {
                 let found = self.transport.send::<wire::Product>(RetrieveProduct::new(&*plan.product_id).build(), None);
                 match found.await {
                     Ok(product) => {
@@ -205,7 +205,7 @@ impl StripeBilling {
         let amount = i64::try_from(spec.amount)
             .map_err(|_| StripeSyncError::InvalidInput(format!("{}: amount {} exceeds i64", spec.id, spec.amount)))?;
         self.transport
-            .retry(&operation, async || {
+            .retry(&operation, move || async move {
                 match self.transport.send::<wire::Plan>(RetrievePlan::new(spec.id).build(), None).await {
                     Ok(existing) => check_price(spec, amount, &existing).map_err(AttemptError::from),
                     Err(AttemptError::Fatal(e)) if e.is_not_found() => {

@@ -58,7 +58,7 @@ impl StripeBilling {
         check_text("customer name", name, 256)?;
         let operation = format!("ensure customer for workspace {workspace_id}");
         self.transport
-            .retry(&operation, async || {
+            .retry(&operation, move || async move {
                 let customers: Vec<wire::Customer> = self
                     .transport
                     .list_all(|limit, after| {

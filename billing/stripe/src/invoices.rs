@@ -77,7 +77,8 @@ impl StripeBilling {
     /// An unknown customer is a [`StripeSyncError::Rejected`] 404.
     pub async fn invoices(&self, customer: &CustomerId) -> Result<Vec<StripeInvoice>, StripeSyncError> {
         let operation = format!("list invoices of {customer}");
-        let invoices = self.transport.retry(&operation, async || self.list_invoices(customer).await).await?;
+        let invoices =
+            self.transport.retry(&operation, move || async move { self.list_invoices(customer).await }).await?;
         Ok(invoices.into_iter().filter_map(StripeInvoice::of).collect())
     }
 }

@@ -81,7 +81,7 @@ impl StripeBilling {
         let plan = catalogue.require(plan_id)?;
         let operation = format!("ensure subscription of {customer} on {plan_id}");
         self.transport
-            .retry(&operation, async || {
+            .retry(&operation, move || async move {
                 let subscriptions: Vec<wire::Subscription> = self
                     .transport
                     .list_all(|limit, after| {
@@ -129,7 +129,7 @@ impl StripeBilling {
         let id = current.subscription_id.as_str();
         let operation = format!("change subscription {id} to {new_plan_id}");
         self.transport
-            .retry(&operation, async || {
+            .retry(&operation, move || async move {
                 let subscription: wire::Subscription =
                     self.transport.send(RetrieveSubscription::new(id).build(), None).await?;
                 let (item, _) = base_item(catalogue, &subscription)?;

@@ -35,11 +35,14 @@ impl Transport {
     }
 
     /// Runs `attempt` until it succeeds, fails for good, or the policy's attempts are spent.
-    pub(crate) async fn retry<T>(
+    pub(crate) async fn retry<T, Fut>(
         &self,
         operation: &str,
-        mut attempt: impl AsyncFnMut() -> Result<T, AttemptError>,
-    ) -> Result<T, StripeSyncError> {
+        mut attempt: impl FnMut() -> Fut,
+    ) -> Result<T, StripeSyncError>
+    where
+        Fut: std::future::Future<Output = Result<T, AttemptError>>,
+    {
         let max = self.retry.max_attempts.max(1);
         let mut made = 0;
         loop {

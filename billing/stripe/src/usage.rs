@@ -116,9 +116,11 @@ impl StripeBilling {
                 && metadata.get(META_METER).map(String::as_str) == Some(meter)
                 && metadata.get(META_PERIOD) == Some(&period_name)
         };
+        // The attempts borrow these; each attempt's future gets copies of the references.
+        let (operation, period_name, is_ours) = (&operation, &period_name, &is_ours);
         self.transport
-            .retry(&operation, async || {
-                let covered = self.covered(&item.customer_id, &is_ours).await?;
+            .retry(operation, move || async move {
+                let covered = self.covered(&item.customer_id, is_ours).await?;
                 let reported = chain_end(&operation, &covered)?;
                 if let Some(done) = settled(reported, cumulative_quantity) {
                     return Ok(done);

@@ -238,7 +238,14 @@ impl ControlPlane {
         let projects = self.store.usage_live_projects(workspace).await?;
         let next = self.current_period()?.next().map_err(billing_error)?.to_string();
         let mut tx = self.store.begin().await?;
-        self.store.plan_change_in_tx(&mut tx, workspace, &wanted.id, &effective, now).await?;
+        match self.store.plan_change_in_tx(&mut tx, workspace, &wanted.id, &effective, now).await {
+            Err(StoreError::Duplicate) => {
+                return Err(Error::Conflict(
+                    "Another plan change of this workspace was made at the same instant; retry.".into(),
+                ));
+            }
+            other => other?,
+        }
         let mut seqs = Vec::new();
         if effective != current.subscription_plan {
             for p in &projects {

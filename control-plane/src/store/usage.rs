@@ -25,6 +25,15 @@ pub struct DailyUsageRow {
     pub quantity: i64,
 }
 
+/// One raw aggregate of a day, for exports.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct RegionalUsageRow {
+    pub project_id: ProjectId,
+    pub meter: String,
+    pub region: Option<String>,
+    pub quantity: i64,
+}
+
 /// A quota event as stored.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct UsageEventRow {
@@ -178,6 +187,33 @@ impl Store {
                 .await?
         });
         Ok(ids)
+    }
+
+    /// The raw aggregates of the given projects on one day: summed meters per region, and the distinct
+    /// identity count (region `None`: the set is merged across regions); ordered by project, meter, region.
+    pub async fn usage_day_by_region(
+        &self,
+        projects: &[ProjectId],
+        day: Date,
+    ) -> Result<Vec<RegionalUsageRow>, StoreError> {
+        let mut out = Vec::new();
+        for project in projects {
+            let rows: Vec<RegionalUsageRow> = on_db!(&self.db, pool => {
+                sqlx::query_as(
+                    "SELECT project_id, meter, region, quantity FROM usage_daily WHERE project_id = $1 AND day = $2 \
+                     UNION ALL \
+                     SELECT project_id, 'daily_active_identities' AS meter, NULL AS region, COUNT(*) AS quantity \
+                     FROM usage_identities WHERE project_id = $1 AND day = $2 GROUP BY project_id \
+                     ORDER BY meter, region",
+                )
+                .bind(project)
+                .bind(day)
+                .fetch_all(pool)
+                .await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
     }
 
     /// Batches applied and the events they held, for metrics and tests.

@@ -50,11 +50,15 @@ pub struct BillingConfig {
     pub plans: BTreeMap<String, serde_json::Value>,
     /// Hours after a month ends before its invoices are frozen, so usage still in regional outboxes arrives first.
     pub finalize_after_hours: u32,
+    /// Where daily usage exports go (`[billing.export]`: the S3 settings of `tessera-export`); absent: no exports.
+    pub export: Option<serde_json::Value>,
+    /// Stripe sync (`[billing.stripe]`: the settings of `tessera-billing-stripe`); absent: no Stripe.
+    pub stripe: Option<serde_json::Value>,
 }
 
 impl Default for BillingConfig {
     fn default() -> Self {
-        Self { plans: BTreeMap::new(), finalize_after_hours: 6 }
+        Self { plans: BTreeMap::new(), finalize_after_hours: 6, export: None, stripe: None }
     }
 }
 
@@ -200,6 +204,9 @@ pub struct DataPlaneConfig {
     /// How often the in-memory usage counters are flushed into the region's outbox, in milliseconds: the most
     /// usage a crash can lose.
     pub usage_flush_ms: u64,
+    /// Where project data exports go (`[data_plane.export]`: the S3 settings of `tessera-export`); absent: the
+    /// export endpoints answer that exports are not configured.
+    pub export: Option<serde_json::Value>,
 }
 
 impl Default for DataPlaneConfig {
@@ -215,6 +222,7 @@ impl Default for DataPlaneConfig {
             rate_limit_scale: 1.0,
             metering: true,
             usage_flush_ms: 1_000,
+            export: None,
         }
     }
 }
