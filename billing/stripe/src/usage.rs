@@ -121,7 +121,7 @@ impl StripeBilling {
         self.transport
             .retry(operation, move || async move {
                 let covered = self.covered(&item.customer_id, is_ours).await?;
-                let reported = chain_end(&operation, &covered)?;
+                let reported = chain_end(operation, &covered)?;
                 if let Some(done) = settled(reported, cumulative_quantity) {
                     return Ok(done);
                 }
@@ -136,8 +136,7 @@ impl StripeBilling {
                 }
                 let amount = total_charge - usage_amount(reported, item.price)?;
                 let (from, to) = (reported.to_string(), cumulative_quantity.to_string());
-                let write_key =
-                    idempotency_key("usage", &[key, &item.subscription_id, meter, &period_name, &from, &to]);
+                let write_key = idempotency_key("usage", &[key, &item.subscription_id, meter, period_name, &from, &to]);
                 let currency: stripe_types::Currency = item.currency.parse().unwrap_or_else(|e| match e {});
                 let metadata = HashMap::from([
                     (META_SUBSCRIPTION.to_owned(), item.subscription_id.clone()),

@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
@@ -103,9 +103,7 @@ impl UsageRecorder {
     }
 
     fn shard(&self, project: ProjectId) -> std::sync::MutexGuard<'_, Shard> {
-        let mut h = self.inner.hasher.build_hasher();
-        project.hash(&mut h);
-        let i = (h.finish() as usize) % SHARDS;
+        let i = (self.inner.hasher.hash_one(project) as usize) % SHARDS;
         self.inner.shards[i].lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 

@@ -27,6 +27,9 @@ use self::store::OutboxStore;
 /// How long acknowledged batches stay in the outbox as the region's ledger.
 pub const ACKED_RETENTION: time::Duration = time::Duration::days(7);
 
+/// How often the ledger of acknowledged batches is pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
 /// The flushing half of metering.
 #[derive(Debug, Clone)]
 pub struct Flusher {
@@ -65,14 +68,14 @@ impl Flusher {
     pub async fn run(self, every: Duration) {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut rounds: u64 = 0;
+        let mut last_prune = std::time::Instant::now();
         loop {
             tick.tick().await;
             if let Err(e) = self.flush().await {
                 tracing::warn!(error = %e, "usage flush failed; the counts stay in memory and are retried");
             }
-            rounds += 1;
-            if rounds % 3600 == 0 {
+            if last_prune.elapsed() >= PRUNE_EVERY {
+                last_prune = std::time::Instant::now();
                 match self.store.prune(self.clock.now() - ACKED_RETENTION).await {
                     Ok(n) if n > 0 => tracing::info!(pruned = n, "old acknowledged usage batches pruned"),
                     Ok(_) => {}

@@ -225,11 +225,10 @@ struct LossyProxy {
     server: actix_web::dev::ServerHandle,
 }
 
-async fn relay(
-    req: HttpRequest,
-    body: web::Bytes,
-    state: web::Data<(Arc<std::sync::Mutex<String>>, Arc<AtomicUsize>, Arc<AtomicUsize>)>,
-) -> HttpResponse {
+/// The proxy's target, how many uploads it relayed, and how many answers it lost.
+type ProxyState = (Arc<std::sync::Mutex<String>>, Arc<AtomicUsize>, Arc<AtomicUsize>);
+
+async fn relay(req: HttpRequest, body: web::Bytes, state: web::Data<ProxyState>) -> HttpResponse {
     let target = state.0.lock().unwrap().clone();
     if target.is_empty() {
         return HttpResponse::ServiceUnavailable().finish();
@@ -247,7 +246,7 @@ async fn relay(
     };
     let status = resp.status().as_u16();
     let bytes = resp.bytes().await.unwrap_or_default();
-    if req.path() == USAGE_BATCHES_PATH && state.1.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
+    if req.path() == USAGE_BATCHES_PATH && state.1.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
         state.2.fetch_add(1, Ordering::SeqCst);
         return HttpResponse::BadGateway().body("the acknowledgement was lost");
     }
