@@ -4,7 +4,6 @@
 //! invoice is frozen once `finalize_after` has passed since the month ended (so usage still waiting in a
 //! region's outbox arrives first) and served from the frozen copy from then on.
 
-use serde::Serialize;
 use serde_json::Value;
 use tessera_billing::{Invoice, InvoiceRequest, Period, PlanChange, Schedule, UsageDay, invoice};
 use tessera_platform::ids::{ProjectId, WorkspaceId};
@@ -23,7 +22,7 @@ pub const MAX_REPORT_DAYS: i64 = 366;
 pub const MAX_INVOICE_PAGE: usize = 100;
 
 /// One meter's days for one project.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct MeterUsage {
     pub meter: String,
     pub total: u64,
@@ -31,14 +30,14 @@ pub struct MeterUsage {
 }
 
 /// One day's quantity.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct DayUsage {
     pub day: String,
     pub quantity: u64,
 }
 
 /// One project's usage in a report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ProjectUsage {
     pub project_id: ProjectId,
     pub slug: String,
@@ -48,52 +47,22 @@ pub struct ProjectUsage {
 }
 
 /// A workspace's usage between two days (inclusive), per project, meter and day.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct UsageReport {
     pub workspace_id: WorkspaceId,
     pub from: String,
     pub to: String,
     pub projects: Vec<ProjectUsage>,
     /// Quota events of the workspace (80 % and 100 % of hard limits), newest first.
-    pub events: Vec<UsageEvent>,
-}
-
-/// A quota threshold a project reached.
-#[derive(Debug, Clone, Serialize)]
-pub struct UsageEvent {
-    pub id: uuid::Uuid,
-    pub project_id: ProjectId,
-    pub period: String,
-    pub meter: String,
-    pub threshold: i32,
-    pub used: i64,
-    pub quota: i64,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-}
-
-impl From<UsageEventRow> for UsageEvent {
-    fn from(r: UsageEventRow) -> Self {
-        Self {
-            id: r.id,
-            project_id: r.project_id,
-            period: r.period,
-            meter: r.meter,
-            threshold: r.threshold,
-            used: r.used,
-            quota: r.quota,
-            created_at: r.created_at,
-        }
-    }
+    pub events: Vec<UsageEventRow>,
 }
 
 /// Past invoices (newest first, a page at a time) and the current month's draft.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct InvoiceList {
     pub invoices: Vec<Value>,
     pub draft: Value,
     /// Pass as `page_token` for older invoices; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_token: Option<String>,
 }
 
@@ -152,7 +121,7 @@ impl ControlPlane {
             }
             out.push(ProjectUsage { project_id: id, slug, adau, meters });
         }
-        let events = self.store.usage_events(workspace, 100).await?.into_iter().map(UsageEvent::from).collect();
+        let events = self.store.usage_events(workspace, 100).await?;
         Ok(UsageReport { workspace_id: workspace, from: day_text(from), to: day_text(to), projects: out, events })
     }
 
@@ -192,13 +161,7 @@ impl ControlPlane {
         period: Period,
         as_of: Option<OffsetDateTime>,
     ) -> Result<Invoice> {
-        let changes: Vec<PlanChange> = self
-            .store
-            .plan_changes(workspace)
-            .await?
-            .into_iter()
-            .map(|(requested_at, plan)| PlanChange { requested_at, plan })
-            .collect();
+        let changes = self.plan_history(workspace).await?;
         let ids: Vec<ProjectId> = self.store.usage_projects(workspace).await?.into_iter().map(|(id, _)| id).collect();
         let from = period.first_day() - time::Duration::days(tessera_billing::ADAU_WINDOW_DAYS);
         let rows = self.store.usage_daily(&ids, from, period.last_day()).await?;
@@ -293,13 +256,7 @@ impl ControlPlane {
         now: OffsetDateTime,
     ) -> Result<usize> {
         let mut changed = 0;
-        let history: Vec<PlanChange> = self
-            .store
-            .plan_changes(workspace)
-            .await?
-            .into_iter()
-            .map(|(requested_at, plan)| PlanChange { requested_at, plan })
-            .collect();
+        let history = self.plan_history(workspace).await?;
         if history.is_empty() {
             return Ok(0);
         }
@@ -333,6 +290,12 @@ impl ControlPlane {
             p = p.next().map_err(billing_error)?;
         }
         Ok(changed)
+    }
+
+    /// Every plan the workspace asked for, as billing reads it.
+    async fn plan_history(&self, workspace: WorkspaceId) -> Result<Vec<PlanChange>> {
+        let rows = self.store.plan_changes(workspace).await?;
+        Ok(rows.into_iter().map(|(requested_at, plan)| PlanChange { requested_at, plan }).collect())
     }
 
     async fn workspace_checked(&self, actor: &Actor, workspace: WorkspaceId) -> Result<Workspace> {

@@ -34,7 +34,7 @@ pub struct RegionalUsageRow {
     pub quantity: i64,
 }
 
-/// A quota event as stored.
+/// A quota event: a project reached 80 % or 100 % of a hard limit in a period.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct UsageEventRow {
     pub id: Uuid,
