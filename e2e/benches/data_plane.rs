@@ -118,7 +118,7 @@ async fn stack_with_projects(
     let stack = RegionalStack::start(Backend::Sqlite, adjust).await;
     let cp = stack.control_plane().clone();
     let op = Actor::Operator;
-    let ws = cp.workspace_create(&op, "bench").await.unwrap().id;
+    let ws = tessera_e2e::bench::workspace(&stack).await;
     let mut projects = Vec::new();
     for name in names {
         let (p, _) = cp

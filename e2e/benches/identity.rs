@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tessera_control_plane::auth::Actor;
 use tessera_e2e::bench::{self, Wrk, env_or, load_average};
 use tessera_e2e::stack::RegionalStack;
 use tessera_password::{HashParams, PasswordHasher};
@@ -53,8 +52,7 @@ async fn main() {
         |_, wc| wc.http.workers = Some(cores),
     )
     .await;
-    let cp = stack.control_plane().clone();
-    let ws = cp.workspace_create(&Actor::Operator, "bench").await.unwrap().id;
+    let ws = tessera_e2e::bench::workspace(&stack).await;
     // Sessions for the whoami runs come from a project hashing with tiny argon2 costs, so that creating 1,000 of
     // them takes seconds; whoami never hashes. Logins are measured on a project with the default costs.
     let cheap = json!({"memory": "64KB", "iterations": 1, "parallelism": 1, "salt_length": 16, "key_length": 32});

@@ -36,7 +36,7 @@ async fn checks_per_second(metering: bool, seconds: u64) -> (f64, String) {
     )
     .await;
     let cp = stack.control_plane().clone();
-    let ws = cp.workspace_create(&Actor::Operator, "bench").await.unwrap().id;
+    let ws = tessera_e2e::bench::workspace(&stack).await;
     let location = format!("base64://{}", base64::engine::general_purpose::STANDARD.encode(DRIVE_OPL));
     let patch =
         json!([{"op": "replace", "path": "/services/permission/config/namespaces", "value": {"location": location}}]);

@@ -34,7 +34,7 @@ async fn main() {
     )
     .await;
     let cp = stack.control_plane().clone();
-    let ws = cp.workspace_create(&Actor::Operator, "bench").await.unwrap().id;
+    let ws = tessera_e2e::bench::workspace(&stack).await;
     let (opaque, opaque_id) = bench::project(&stack, ws, "opaque", None).await;
     let jwt_ops =
         json!([{"op": "replace", "path": "/services/oauth2/config/strategies", "value": {"access_token": "jwt"}}]);

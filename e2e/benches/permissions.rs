@@ -49,7 +49,7 @@ async fn main() {
     .await;
     let cp = stack.control_plane().clone();
     let op = Actor::Operator;
-    let ws = cp.workspace_create(&op, "bench").await.unwrap().id;
+    let ws = tessera_e2e::bench::workspace(&stack).await;
     let (p, _) = cp
         .project_create(
             &op,

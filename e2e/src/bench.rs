@@ -17,6 +17,15 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
+/// A workspace on the enterprise plan: benchmarks measure the engines, and the developer plan's hard limits
+/// (e.g. 10,000 M2M tokens a month) would refuse them with `quota_exceeded` part-way.
+pub async fn workspace(stack: &RegionalStack) -> WorkspaceId {
+    let cp = stack.control_plane();
+    let ws = cp.workspace_create(&Actor::Operator, "bench").await.expect("the benchmark workspace is created").id;
+    cp.subscription_set(&Actor::Operator, ws, "enterprise").await.expect("the enterprise plan exists");
+    ws
+}
+
 /// A production project homed in eu-central, with a JSON Patch applied to its settings when given; its slug
 /// and id.
 pub async fn project(stack: &RegionalStack, ws: WorkspaceId, name: &str, patch: Option<Value>) -> (String, ProjectId) {
