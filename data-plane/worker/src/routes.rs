@@ -20,6 +20,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(tessera_permission::api::configure)
             .configure(tessera_identity::api::configure)
             .configure(tessera_oauth2::api::configure)
+            .configure(tessera_project_export::api::configure)
             .default_service(web::to(not_found)),
     )
     .route("/health/alive", web::get().to(worker_alive))

@@ -29,6 +29,7 @@ use crate::{gate, routes};
 use tessera_identity::service::{IdentityService, IdentitySettings};
 use tessera_oauth2::{OAuth2Service, OAuth2Settings};
 use tessera_permission::service::{PermissionService, ServiceSettings};
+use tessera_project_export::ExportService;
 
 /// Why a worker could not start.
 #[derive(Debug, thiserror::Error)]
@@ -201,6 +202,8 @@ pub async fn boot(
         OAuth2Service::new(db.clone(), metrics.http.registry(), clock.clone(), OAuth2Settings { system_secret })
             .map_err(|e| WorkerError::Config(format!("cannot start the OAuth2 engine: {e}")))?,
     );
+    let exports = ExportService::from_config(config.data_plane.export.as_ref(), clock.clone())
+        .map_err(|e| WorkerError::Config(e.to_string()))?;
 
     let status = Arc::new(SyncStatus::default());
     let client = reqwest::Client::builder()
@@ -265,6 +268,7 @@ pub async fn boot(
     let permissions = web::Data::from(permissions);
     let identities = web::Data::from(identities);
     let oauth2 = web::Data::from(oauth2);
+    let exports = web::Data::new(exports);
     let http_metrics = web::Data::new(state.metrics.http.clone());
     let body_limit = config.http.max_body_bytes;
     let app_state = state.clone();
@@ -274,6 +278,7 @@ pub async fn boot(
             .app_data(permissions.clone())
             .app_data(identities.clone())
             .app_data(oauth2.clone())
+            .app_data(exports.clone())
             .app_data(http_metrics.clone())
             .app_data(http::json_config(body_limit))
             .app_data(http::query_config())

@@ -1,0 +1,4 @@
+//! Test cases and their harness.
+
+mod moto;
+mod worker;
