@@ -1,10 +1,11 @@
 //! The worker's own metrics, beside the per-route request metrics every server has.
 
-use prometheus::{Gauge, IntCounterVec, IntGauge, Opts};
+use prometheus::{Gauge, IntCounterVec, IntGauge, IntGaugeVec, Opts};
 use tessera_platform::telemetry::HttpMetrics;
 
 use crate::directory::Directory;
 use crate::directory::sync::SyncStatus;
+use crate::usage::UsageStatus;
 
 /// Per-project traffic and the directory's health.
 #[derive(Debug, Clone)]
@@ -19,6 +20,7 @@ pub struct WorkerMetrics {
     lag_entries: IntGauge,
     lag_seconds: Gauge,
     since_contact: Gauge,
+    usage: IntGaugeVec,
 }
 
 impl WorkerMetrics {
@@ -55,8 +57,17 @@ impl WorkerMetrics {
             "Seconds since the control plane last answered",
         ))
         .expect("valid metric");
+        let usage = IntGaugeVec::new(
+            region_opts(
+                "usage_progress",
+                "Usage metering since start: batches/events flushed, batches acknowledged, failed shipping rounds",
+            ),
+            &["what"],
+        )
+        .expect("valid metric");
         for m in [
-            Box::new(tenant_requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(usage.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(tenant_requests.clone()),
             Box::new(forwarded.clone()),
             Box::new(directory_seq.clone()),
             Box::new(directory_projects.clone()),
@@ -75,6 +86,7 @@ impl WorkerMetrics {
             lag_entries,
             lag_seconds,
             since_contact,
+            usage,
         }
     }
 
@@ -84,7 +96,16 @@ impl WorkerMetrics {
     }
 
     /// Sets the directory gauges from the live state; called at scrape time.
-    pub fn refresh(&self, directory: &Directory, status: &SyncStatus) {
+    pub fn refresh(&self, directory: &Directory, status: &SyncStatus, usage: &UsageStatus) {
+        use std::sync::atomic::Ordering::Relaxed;
+        for (what, n) in [
+            ("flushed_batches", usage.flushed_batches.load(Relaxed)),
+            ("flushed_events", usage.flushed_events.load(Relaxed)),
+            ("acknowledged_batches", usage.acknowledged.load(Relaxed)),
+            ("ship_failures", usage.ship_failures.load(Relaxed)),
+        ] {
+            self.usage.with_label_values(&[what]).set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
         let applied = directory.seq();
         self.directory_seq.set(applied);
         self.directory_projects.set(directory.len() as i64);

@@ -66,7 +66,7 @@ async fn worker_ready(state: web::Data<WorkerState>) -> HttpResponse {
 }
 
 async fn worker_metrics(state: web::Data<WorkerState>) -> HttpResponse {
-    state.metrics.refresh(&state.directory, &state.status);
+    state.metrics.refresh(&state.directory, &state.status, &state.usage_status);
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.http.render())
 }
 
@@ -82,6 +82,7 @@ async fn worker_status(state: web::Data<WorkerState>) -> HttpResponse {
             "lag_seconds": lag_seconds.is_finite().then_some(lag_seconds),
             "seconds_since_contact": state.status.seconds_since_contact(),
             "last_error": state.status.last_error(),
-        }
+        },
+        "usage": state.usage_status.json(),
     }))
 }

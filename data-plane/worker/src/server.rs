@@ -23,7 +23,8 @@ use crate::limits::TenantLimits;
 use crate::metrics::WorkerMetrics;
 use crate::state::WorkerState;
 use crate::usage::Flusher;
-use crate::usage::ship::{ShipStatus, Shipper};
+use crate::usage::UsageStatus;
+use crate::usage::ship::Shipper;
 use crate::usage::store::OutboxStore;
 use crate::{gate, routes};
 use tessera_identity::service::{IdentityService, IdentitySettings};
@@ -57,7 +58,7 @@ pub struct RunningWorker {
     flush_task: tokio::task::JoinHandle<()>,
     flusher: Flusher,
     /// Usage shipping progress.
-    pub ship_status: Arc<ShipStatus>,
+    pub usage_status: Arc<UsageStatus>,
     handle_signals: bool,
 }
 
@@ -228,10 +229,15 @@ pub async fn boot(
     let usage = UsageRecorder::new(clock.clone(), config.data_plane.metering);
     let written = Arc::new(Notify::new());
     let outbox = OutboxStore::new(db.clone());
-    let flusher =
-        Flusher { recorder: usage.clone(), store: outbox.clone(), clock: clock.clone(), written: written.clone() };
+    let usage_status = Arc::new(UsageStatus::default());
+    let flusher = Flusher {
+        recorder: usage.clone(),
+        store: outbox.clone(),
+        clock: clock.clone(),
+        written: written.clone(),
+        status: usage_status.clone(),
+    };
     let flush_task = tokio::spawn(flusher.clone().run(Duration::from_millis(config.data_plane.usage_flush_ms)));
-    let ship_status = Arc::new(ShipStatus::default());
     let shipper = Shipper {
         region: region.to_owned(),
         control_plane_url: config.data_plane.control_plane_url.as_str().trim_end_matches('/').to_owned(),
@@ -240,7 +246,7 @@ pub async fn boot(
         clock: clock.clone(),
         store: outbox,
         written,
-        status: ship_status.clone(),
+        status: usage_status.clone(),
     };
     let ship_task = tokio::spawn(shipper.run());
 
@@ -264,6 +270,7 @@ pub async fn boot(
         metrics,
         clock,
         usage,
+        usage_status: usage_status.clone(),
     });
     let permissions = web::Data::from(permissions);
     let identities = web::Data::from(identities);
@@ -320,7 +327,7 @@ pub async fn boot(
         background: vec![sync_task, housekeeping, feed_task, identity_task, ship_task],
         flush_task,
         flusher,
-        ship_status,
+        usage_status,
         handle_signals,
     })
 }

@@ -11,6 +11,7 @@ use crate::directory::Directory;
 use crate::directory::sync::SyncStatus;
 use crate::limits::TenantLimits;
 use crate::metrics::WorkerMetrics;
+use crate::usage::UsageStatus;
 
 /// Shared state of one regional worker.
 #[derive(Debug)]
@@ -35,4 +36,6 @@ pub struct WorkerState {
     pub clock: SharedClock,
     /// Usage counted in memory, drained into the outbox by the metering task.
     pub usage: UsageRecorder,
+    /// Metering's progress.
+    pub usage_status: Arc<UsageStatus>,
 }

@@ -14,6 +14,7 @@ pub mod ship;
 pub mod store;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tessera_platform::clock::SharedClock;
@@ -30,6 +31,31 @@ pub const ACKED_RETENTION: time::Duration = time::Duration::days(7);
 /// How often the ledger of acknowledged batches is pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
+/// Metering's progress, for `/metrics` and `/status`.
+#[derive(Debug, Default)]
+pub struct UsageStatus {
+    /// Batches written to the outbox by this worker.
+    pub flushed_batches: AtomicU64,
+    /// Events in those batches.
+    pub flushed_events: AtomicU64,
+    /// Batches the control plane acknowledged to this worker.
+    pub acknowledged: AtomicU64,
+    /// Shipping rounds that failed (and were retried).
+    pub ship_failures: AtomicU64,
+}
+
+impl UsageStatus {
+    /// The counters as JSON, for `/status`.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "flushed_batches": self.flushed_batches.load(Ordering::Relaxed),
+            "flushed_events": self.flushed_events.load(Ordering::Relaxed),
+            "acknowledged_batches": self.acknowledged.load(Ordering::Relaxed),
+            "ship_failures": self.ship_failures.load(Ordering::Relaxed),
+        })
+    }
+}
+
 /// The flushing half of metering.
 #[derive(Debug, Clone)]
 pub struct Flusher {
@@ -38,6 +64,7 @@ pub struct Flusher {
     pub clock: SharedClock,
     /// Wakes the shipper when a batch was written.
     pub written: Arc<Notify>,
+    pub status: Arc<UsageStatus>,
 }
 
 impl Flusher {
@@ -61,6 +88,8 @@ impl Flusher {
             return Err(e);
         }
         self.written.notify_one();
+        self.status.flushed_batches.fetch_add(1, Ordering::Relaxed);
+        self.status.flushed_events.fetch_add(events, Ordering::Relaxed);
         Ok(events)
     }
 

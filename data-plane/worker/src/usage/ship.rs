@@ -1,7 +1,7 @@
 //! Shipping the outbox to the control plane, oldest batch first, until every batch is acknowledged.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -11,6 +11,7 @@ use tessera_platform::clock::SharedClock;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+use super::UsageStatus;
 use super::store::OutboxStore;
 
 /// Why a shipping round failed; the shipper retries with backoff.
@@ -24,15 +25,6 @@ pub enum ShipError {
     Outbox(#[from] tessera_platform::db::DbError),
 }
 
-/// Progress counters, for `/metrics`.
-#[derive(Debug, Default)]
-pub struct ShipStatus {
-    /// Batches the control plane acknowledged to this worker.
-    pub acknowledged: AtomicU64,
-    /// Failed rounds.
-    pub failures: AtomicU64,
-}
-
 /// The shipping half of metering.
 #[derive(Debug, Clone)]
 pub struct Shipper {
@@ -43,7 +35,7 @@ pub struct Shipper {
     pub clock: SharedClock,
     pub store: OutboxStore,
     pub written: Arc<Notify>,
-    pub status: Arc<ShipStatus>,
+    pub status: Arc<UsageStatus>,
 }
 
 #[derive(Serialize)]
@@ -72,7 +64,7 @@ impl Shipper {
                 }
                 Ok(_) => backoff = Duration::from_millis(250),
                 Err(e) => {
-                    self.status.failures.fetch_add(1, Ordering::Relaxed);
+                    self.status.ship_failures.fetch_add(1, Ordering::Relaxed);
                     tracing::debug!(error = %e, "usage shipping failed; retrying");
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(10));

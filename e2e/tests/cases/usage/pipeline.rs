@@ -76,6 +76,18 @@ async fn every_engine_counts_once_and_the_workspace_api_reports_it() {
             }
         }
 
+        // The home region reports its metering progress in /status and /metrics.
+        let status = c.get_json(&format!("{}/status", stack.region_url("eu-central")), &[]).await;
+        let usage = &expect(&status, 200)["usage"];
+        assert!(usage["flushed_batches"].as_u64().unwrap() >= 1, "{usage}");
+        assert_eq!(usage["flushed_batches"], usage["acknowledged_batches"], "{usage}");
+        let metrics =
+            reqwest::get(format!("{}/metrics", stack.region_url("eu-central"))).await.unwrap().text().await.unwrap();
+        assert!(
+            metrics.lines().any(|l| l.contains("usage_progress") && l.contains("acknowledged_batches")),
+            "{metrics}"
+        );
+
         // The workspace API shows it, per meter and day, with the trailing-30-day aDAU.
         let ws = workspace_of(&stack, &p).await;
         let report =
