@@ -27,6 +27,11 @@ pub enum Tier {
 }
 
 impl Tier {
+    /// A tier by its config and wire name.
+    pub fn parse(name: &str) -> Option<Tier> {
+        [Tier::Developer, Tier::Production, Tier::Growth, Tier::Enterprise].into_iter().find(|t| t.as_str() == name)
+    }
+
     /// The tier's config and wire name.
     pub fn as_str(self) -> &'static str {
         match self {

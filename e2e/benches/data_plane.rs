@@ -193,6 +193,7 @@ async fn full_sync(projects: usize) {
             api_keys: vec![ReplicatedKey { id: ApiKeyId::new(), hash: format!("{:064x}", i), expires_at: None }],
             config: if i % 10 == 0 { json!({"identity": {"session": {"lifespan": "2h"}}}) } else { json!({}) },
             quota_exceeded: Vec::new(),
+            plan_tier: None,
         };
         let text = serde_json::to_string(&record).unwrap();
         cp.store().directory_append_in_tx(&mut tx, record.project_id, &text, now).await.unwrap();

@@ -18,6 +18,8 @@ mod project;
 mod settings;
 mod sink;
 mod stream;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod usage;
 
 pub use error::{ExportError, Result};

@@ -14,6 +14,7 @@ use tessera_control_plane::model::Environment;
 use tessera_control_plane::store::Store;
 use tessera_control_plane::{ControlPlane, Settings};
 use tessera_directory::{UsageBatch, UsageUpload};
+use tessera_export::testing::MotoServer;
 use tessera_platform::clock::{Clock, ManualClock};
 use tessera_platform::config::{Config, RegionConfig};
 use tessera_platform::db::testing::{TestDatabase, backends};
@@ -22,7 +23,7 @@ use tessera_platform::usage::{ActiveIdentities, MeterCount, UsageDelta};
 use time::macros::{date, datetime};
 use uuid::Uuid;
 
-/// A local server started through one of the project's scripts, killed on drop.
+/// localstripe started through `scripts/localstripe`, killed on drop.
 struct LocalServer {
     child: Child,
     port: u16,
@@ -100,12 +101,12 @@ fn base_config() -> Config {
 
 #[tokio::test]
 async fn closed_days_are_exported_once_with_hashes() {
-    let moto = LocalServer::start("moto");
+    let moto = MotoServer::start();
     for backend in backends() {
         let bucket = format!("usage-{}", Uuid::now_v7().simple());
         let mut config = base_config();
         config.billing.export = Some(json!({
-            "endpoint": moto.url(), "region": "us-east-1", "bucket": bucket, "prefix": "exports",
+            "endpoint": moto.endpoint, "region": "us-east-1", "bucket": bucket, "prefix": "exports",
             "access_key_id": "testing", "secret_access_key": "testing"
         }));
         let db = TestDatabase::new(backend, &tessera_control_plane::migrations()).await;

@@ -79,6 +79,7 @@ impl ControlPlane {
             state: p.state.as_str().to_owned(),
             environment: p.environment.as_str().to_owned(),
             home_region: p.home_region,
+            plan_tier: self.settings.catalogue.get(&s.plan).map(|p| p.tier.as_str().to_owned()),
             plan: s.plan,
             revision_id: (!deleted).then_some(p.revision_id),
             project_url,

@@ -20,7 +20,7 @@ use tracing::Instrument;
 
 use crate::directory::Tenant;
 use crate::forward::{self, Provenance};
-use crate::limits::Group;
+use crate::limits::{Group, tier_of};
 use crate::routing::{self, Resolution};
 use crate::state::WorkerState;
 
@@ -72,9 +72,12 @@ pub async fn gate<B: MessageBody + 'static>(req: ServiceRequest, next: Next<B>) 
         }
         let path = rewritten.clone().unwrap_or_else(|| req.path().to_owned());
         let group = Group::of(&path);
-        if let Err(wait) =
-            state.limits.check(tenant.record.project_id, &tenant.record.plan, &tenant.record.environment, group)
-        {
+        if let Err(wait) = state.limits.check(
+            tenant.record.project_id,
+            tier_of(&tenant.record.plan, tenant.record.plan_tier.as_deref()),
+            &tenant.record.environment,
+            group,
+        ) {
             state.metrics.tenant(&project, "rate_limited");
             return refuse(req, ApiError::too_many_requests(retry_after_secs(wait)));
         }

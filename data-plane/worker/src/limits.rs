@@ -139,6 +139,12 @@ pub fn budget(group: Group, tier: Tier, environment: &str, scale: f64) -> RateLi
     RateLimitConfig { requests_per_second: at_least_one(rate), burst: at_least_one(burst) }
 }
 
+/// The rate-limit tier of a project's plan: the one its directory record names, else the built-in catalogue's
+/// tier for the plan id, else the developer tier (the smallest budget).
+pub fn tier_of(plan: &str, plan_tier: Option<&str>) -> Tier {
+    plan_tier.and_then(Tier::parse).or_else(|| tessera_billing::plan(plan).map(|p| p.tier)).unwrap_or(Tier::Developer)
+}
+
 /// Every project's buckets; one keyed limiter per distinct budget, keyed by project.
 #[derive(Debug)]
 pub struct TenantLimits {
@@ -171,8 +177,7 @@ impl TenantLimits {
     }
 
     /// Spends one request of `project`'s budget for `group`, or says how long to wait.
-    pub fn check(&self, project: ProjectId, plan: &str, environment: &str, group: Group) -> Result<(), Duration> {
-        let tier = tessera_billing::plan(plan).map(|p| p.tier).unwrap_or(Tier::Developer);
+    pub fn check(&self, project: ProjectId, tier: Tier, environment: &str, group: Group) -> Result<(), Duration> {
         let limiter = &self.limiters[&(group, tier_index(tier), environment == "prod")];
         limiter.check(&project)
     }
@@ -212,15 +217,23 @@ mod tests {
     }
 
     #[test]
+    fn the_record_s_tier_wins_over_the_built_in_catalogue() {
+        assert_eq!(tier_of("startup", Some("growth")), Tier::Growth, "a custom plan with its tier");
+        assert_eq!(tier_of("production", None), Tier::Production, "an older record");
+        assert_eq!(tier_of("startup", None), Tier::Developer, "unknown: the smallest budget");
+        assert_eq!(tier_of("startup", Some("platinum")), Tier::Developer);
+    }
+
+    #[test]
     fn each_project_has_its_own_bucket() {
         let limits = TenantLimits::new(1.0);
         let (a, b) = (ProjectId::new(), ProjectId::new());
         let burst = budget(Group::Other, Tier::Developer, "dev", 1.0).burst;
         for _ in 0..burst {
-            assert!(limits.check(a, "developer", "dev", Group::Other).is_ok());
+            assert!(limits.check(a, Tier::Developer, "dev", Group::Other).is_ok());
         }
-        assert!(limits.check(a, "developer", "dev", Group::Other).is_err(), "a's burst is spent");
-        assert!(limits.check(b, "developer", "dev", Group::Other).is_ok(), "b is unaffected");
-        assert!(limits.check(a, "developer", "dev", Group::PermissionRead).is_ok(), "other groups are separate");
+        assert!(limits.check(a, Tier::Developer, "dev", Group::Other).is_err(), "a's burst is spent");
+        assert!(limits.check(b, Tier::Developer, "dev", Group::Other).is_ok(), "b is unaffected");
+        assert!(limits.check(a, Tier::Developer, "dev", Group::PermissionRead).is_ok(), "other groups are separate");
     }
 }

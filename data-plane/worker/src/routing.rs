@@ -79,6 +79,7 @@ mod tests {
                 api_keys: vec![],
                 config: json!({}),
                 quota_exceeded: Vec::new(),
+                plan_tier: None,
             }],
         );
         d

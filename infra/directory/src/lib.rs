@@ -38,8 +38,13 @@ pub struct ProjectRecord {
     /// `prod`, `stage` or `dev`.
     pub environment: String,
     pub home_region: String,
-    /// The workspace's plan id, which picks the rate-limit tier.
+    /// The workspace's plan id.
     pub plan: String,
+    /// The plan's rate-limit tier (`developer`, `production`, `growth`, `enterprise`), so regions need not know the
+    /// control plane's plan catalogue. Absent from older records: regions then look the plan id up in the built-in
+    /// catalogue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_tier: Option<String>,
     /// The configuration revision this record renders; absent once deleted.
     pub revision_id: Option<RevisionId>,
     /// The project's public base URL, from which its default configuration derives.

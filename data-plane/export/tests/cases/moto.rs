@@ -1,42 +1,29 @@
-//! A real S3: moto_server (through `scripts/moto`, as `billing/export`'s tests run it) on a free port, one per
-//! test, killed on drop; `MOTO_PARENT_PID` makes the script's watchdog stop it even if the test process dies.
+//! A real S3: `tessera_export::testing::MotoServer` (moto_server through `scripts/moto`), one per test, and a
+//! bucket on it.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tessera_export::{ExportSink, S3Settings};
+use tessera_export::ExportSink;
+use tessera_export::testing::MotoServer;
 
 /// A running moto_server and one bucket on it.
 pub struct Moto {
-    child: Child,
+    _server: MotoServer,
     pub endpoint: String,
     pub bucket: String,
     /// Writes and reads the bucket with the same settings the worker gets.
     pub sink: ExportSink,
-    log: PathBuf,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.log);
-    }
 }
 
 impl Moto {
     /// Starts a server and creates a fresh bucket on it.
     pub async fn start() -> Self {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let (child, endpoint, log) = spawn();
+        let server = MotoServer::start();
         let bucket = format!("tessera-export-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
-        let sink = ExportSink::new(&settings(&endpoint, &bucket)).unwrap();
-        let moto = Self { child, endpoint, bucket, sink, log };
+        let sink = ExportSink::new(&server.settings(&bucket)).unwrap();
+        let moto = Self { endpoint: server.endpoint.clone(), _server: server, bucket, sink };
         moto.create_bucket().await;
         moto
     }
@@ -101,68 +88,6 @@ impl Moto {
         let object = self.client().get_object().bucket(&self.bucket).key(key).send().await.unwrap();
         object.body.collect().await.unwrap().into_bytes().to_vec()
     }
-}
-
-fn settings(endpoint: &str, bucket: &str) -> S3Settings {
-    S3Settings {
-        connect_timeout_secs: 2,
-        attempt_timeout_secs: 30,
-        ..S3Settings::new("us-east-1", bucket, "testing", "testing-secret")
-            .with_endpoint(endpoint)
-            .with_prefix("exports")
-    }
-}
-
-fn script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/moto")
-}
-
-fn spawn() -> (Child, String, PathBuf) {
-    // A first run installs moto from PyPI, without a deadline.
-    let out = Command::new("bash").arg(script()).arg("--install-only").output().expect("run scripts/moto");
-    assert!(out.status.success(), "scripts/moto --install-only failed:\n{}", String::from_utf8_lossy(&out.stderr));
-    let mut last_log = String::new();
-    // The port is free when probed but could be taken before moto binds it: retry with another.
-    for _ in 0..3 {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let log = std::env::temp_dir().join(format!("tessera-project-export-moto-{}-{port}.log", std::process::id()));
-        let log_file = std::fs::File::create(&log).unwrap();
-        let mut child = Command::new("bash")
-            .arg(script())
-            .arg(port.to_string())
-            .env("MOTO_PARENT_PID", std::process::id().to_string())
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone().unwrap())
-            .stderr(log_file)
-            .spawn()
-            .expect("spawn scripts/moto");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if answers_http(port) {
-                return (child, format!("http://127.0.0.1:{port}"), log);
-            }
-            if child.try_wait().unwrap().is_some() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        last_log = std::fs::read_to_string(&log).unwrap_or_default();
-        let _ = std::fs::remove_file(&log);
-    }
-    panic!("moto_server did not start; last log:\n{last_log}");
-}
-
-fn answers_http(port: u16) -> bool {
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else { return false };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    if stream.write_all(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").is_err() {
-        return false;
-    }
-    let mut head = [0u8; 12];
-    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.")
 }
 
 /// Lower-case hex SHA-256, computed independently of the crates under test.
