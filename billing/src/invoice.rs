@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use time::{Date, Duration, OffsetDateTime};
 
-use crate::money::{add, charge, prorate_floor, prorate_half_up};
+use crate::money::{add, charge, daily_average, prorate_floor, prorate_half_up};
 use crate::period::{midnight_utc, to_utc};
 use crate::{BillableMeter, BillingError, Catalogue, Period, Plan, PlanChange, Price, Schedule, Segment};
 
@@ -185,8 +185,7 @@ pub fn invoice(req: &InvoiceRequest<'_>) -> Result<Invoice, BillingError> {
     for project in usage.projects() {
         if let Some(days) = usage.active.get(project) {
             let sum: u128 = days.values().map(|q| u128::from(*q)).sum();
-            // At most u64::MAX, since it is the ceiling of an average of u64 values.
-            let quantity = u64::try_from(sum.div_ceil(ADAU_WINDOW_DAYS as u128)).unwrap_or(u64::MAX);
+            let quantity = daily_average(sum, ADAU_WINDOW_DAYS as u64);
             if quantity > 0 {
                 let plan = plans[adau_segment];
                 let terms = plan.terms(BillableMeter::ActiveIdentities);

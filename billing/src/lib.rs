@@ -62,8 +62,9 @@ pub use catalogue::{Catalogue, MeterTerms, Plan, PlanSpec, Price, Tier};
 pub use error::BillingError;
 pub use invoice::{ADAU_WINDOW_DAYS, Invoice, InvoiceRequest, InvoiceStatus, Line, LineKind, UsageDay, invoice};
 pub use meter::BillableMeter;
+pub use money::{charge, daily_average};
 pub use period::Period;
-pub use quota::{EXCEEDED_PERCENT, QuotaLevel, WARNING_PERCENT, crossed, quota_level};
+pub use quota::{EXCEEDED_PERCENT, QuotaLevel, WARNING_PERCENT, quota_level};
 pub use schedule::{PlanChange, Schedule, Segment};
 
 /// The built-in catalogue, built once: a constant table, not configuration, so callers without a configured

@@ -30,7 +30,8 @@ fn fraction(part: i64, whole: i64) -> Option<(u128, u128)> {
 /// `ceil(units * amount_minor / per)`: the charge for `units` at `price`, never undercharging a fraction.
 ///
 /// Errors when `per` is zero (a catalogue bug) or the charge exceeds `i64::MAX`; `what` names the line.
-pub(crate) fn charge(units: u64, price: Price, what: &str) -> Result<u64, BillingError> {
+/// Public so that what is reported elsewhere (Stripe) is rounded exactly as invoices round it.
+pub fn charge(units: u64, price: Price, what: &str) -> Result<u64, BillingError> {
     if price.per == 0 {
         return Err(BillingError::InvalidPlan {
             plan: what.to_owned(),
@@ -49,6 +50,14 @@ pub(crate) fn charge(units: u64, price: Price, what: &str) -> Result<u64, Billin
 /// `a + b`, erroring past `i64::MAX` instead of wrapping.
 pub(crate) fn add(a: u64, b: u64, what: &str) -> Result<u64, BillingError> {
     a.checked_add(b).filter(|s| *s <= MAX_AMOUNT).ok_or_else(|| BillingError::AmountOverflow { what: what.to_owned() })
+}
+
+/// The average of daily counts over `days` days, rounded up: how aDAU is measured, by invoices and quotas alike.
+pub fn daily_average(sum: u128, days: u64) -> u64 {
+    if days == 0 {
+        return 0;
+    }
+    u64::try_from(sum.div_ceil(u128::from(days))).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
@@ -103,5 +112,14 @@ mod tests {
         assert!(matches!(charge(1, Price { amount_minor: 5, per: 0 }, "t"), Err(BillingError::InvalidPlan { .. })));
         assert_eq!(add(1, 2, "t"), Ok(3));
         assert!(add(i64::MAX as u64, 1, "t").is_err());
+    }
+
+    #[test]
+    fn daily_averages_round_up_and_never_divide_by_zero() {
+        assert_eq!(daily_average(2, 30), 1);
+        assert_eq!(daily_average(60, 30), 2);
+        assert_eq!(daily_average(61, 30), 3);
+        assert_eq!(daily_average(5, 0), 0);
+        assert_eq!(daily_average(u128::MAX, 1), u64::MAX);
     }
 }

@@ -39,17 +39,16 @@ pub fn quota_level(plan: &Plan, meter: BillableMeter, used: u64) -> QuotaLevel {
     }
 }
 
-/// The thresholds (80 and/or 100, ascending) crossed when usage grew from `before` to `after`.
-///
-/// The caller emits one event per crossing: a threshold already reached at `before` is not crossed again, and
-/// a decrease (a new period) crosses nothing.
-pub fn crossed(plan: &Plan, meter: BillableMeter, before: u64, after: u64) -> Vec<u8> {
-    let (from, to) = (quota_level(plan, meter, before), quota_level(plan, meter, after));
-    [(QuotaLevel::Warning, WARNING_PERCENT), (QuotaLevel::Exceeded, EXCEEDED_PERCENT)]
-        .into_iter()
-        .filter(|(level, _)| from < *level && *level <= to)
-        .map(|(_, percent)| percent)
-        .collect()
+impl QuotaLevel {
+    /// The thresholds (in percent) this level has reached, ascending: one quota event is recorded per threshold,
+    /// so evaluating the same level again records nothing new.
+    pub fn thresholds(self) -> &'static [u8] {
+        match self {
+            QuotaLevel::Below => &[],
+            QuotaLevel::Warning => &[WARNING_PERCENT],
+            QuotaLevel::Exceeded => &[WARNING_PERCENT, EXCEEDED_PERCENT],
+        }
+    }
 }
 
 #[cfg(test)]
@@ -86,25 +85,23 @@ mod tests {
         assert_eq!(quota_level(&plan, BillableMeter::M2mTokens, u64::MAX), QuotaLevel::Exceeded);
         plan.m2m_tokens.hard_limit = Some(3); // 80% is 2.4: 2 is below, 3 is exceeded, no warning step.
         assert_eq!(quota_level(&plan, BillableMeter::M2mTokens, 2), QuotaLevel::Below);
-        assert_eq!(crossed(&plan, BillableMeter::M2mTokens, 2, 3), vec![80, 100]);
+        assert_eq!(quota_level(&plan, BillableMeter::M2mTokens, 3).thresholds(), &[80, 100]);
         plan.m2m_tokens.hard_limit = Some(0);
         assert_eq!(quota_level(&plan, BillableMeter::M2mTokens, 0), QuotaLevel::Exceeded);
-        assert_eq!(crossed(&plan, BillableMeter::M2mTokens, 0, 5), Vec::<u8>::new());
     }
 
     #[test]
-    fn crossings_are_reported_once() {
+    fn each_level_names_the_thresholds_it_reached() {
         let catalogue = Catalogue::builtin();
         let developer = catalogue.get("developer").unwrap();
         let m = BillableMeter::PermissionChecks; // Limit 100,000.
-        assert_eq!(crossed(developer, m, 0, 79_999), Vec::<u8>::new());
-        assert_eq!(crossed(developer, m, 79_999, 80_000), vec![80]);
-        assert_eq!(crossed(developer, m, 80_000, 90_000), Vec::<u8>::new());
-        assert_eq!(crossed(developer, m, 90_000, 100_000), vec![100]);
-        assert_eq!(crossed(developer, m, 0, 150_000), vec![80, 100]);
-        assert_eq!(crossed(developer, m, 150_000, 200_000), Vec::<u8>::new());
-        assert_eq!(crossed(developer, m, 150_000, 0), Vec::<u8>::new());
+        let at = |used| quota_level(developer, m, used).thresholds();
+        assert_eq!(at(79_999), &[] as &[u8]);
+        assert_eq!(at(80_000), &[80]);
+        assert_eq!(at(99_999), &[80]);
+        assert_eq!(at(100_000), &[80, 100]);
+        assert_eq!(at(u64::MAX), &[80, 100]);
         let production = catalogue.get("production").unwrap();
-        assert_eq!(crossed(production, m, 0, u64::MAX), Vec::<u8>::new());
+        assert_eq!(quota_level(production, m, u64::MAX).thresholds(), &[] as &[u8], "no hard limit, no quota");
     }
 }

@@ -1,6 +1,7 @@
 //! Daily usage exports: each closed UTC day of each workspace, once, as CSV and JSON Lines with a manifest.
 
 use tessera_control_plane::ControlPlane;
+use tessera_control_plane::store::UsageScope;
 use tessera_export::{ExportSink, UsageManifest, UsageRow, export_daily_usage};
 use tessera_platform::ids::WorkspaceId;
 use time::{Date, OffsetDateTime};
@@ -51,8 +52,7 @@ impl UsageExports {
         day: Date,
     ) -> Result<UsageManifest, JobError> {
         let projects = cp.store().usage_projects(workspace).await?;
-        let ids: Vec<_> = projects.iter().map(|(id, _)| *id).collect();
-        let rows = cp.store().usage_day_by_region(&ids, day).await?;
+        let rows = cp.store().usage_day_by_region(UsageScope::Workspace(workspace), day).await?;
         let rows: Vec<UsageRow> = rows
             .into_iter()
             .map(|r| UsageRow {

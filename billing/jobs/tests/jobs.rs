@@ -1,13 +1,11 @@
 //! The billing jobs against real local servers: moto_server for S3 and localstripe for Stripe (both started
 //! through the project's scripts), over a real control plane on a manual clock.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tessera_billing_jobs::BillingJobs;
+use tessera_billing_stripe::testing::LocalStripeProcess;
 use tessera_control_plane::app::CreateProject;
 use tessera_control_plane::auth::Actor;
 use tessera_control_plane::model::Environment;
@@ -22,47 +20,6 @@ use tessera_platform::ids::ProjectId;
 use tessera_platform::usage::{ActiveIdentities, MeterCount, UsageDelta};
 use time::macros::{date, datetime};
 use uuid::Uuid;
-
-/// localstripe started through `scripts/localstripe`, killed on drop.
-struct LocalServer {
-    child: Child,
-    port: u16,
-}
-
-impl LocalServer {
-    fn start(script: &str) -> Self {
-        let path = format!("{}/../../scripts/{script}", env!("CARGO_MANIFEST_DIR"));
-        let install = Command::new("bash").arg(&path).arg("--install-only").output().expect("the script runs");
-        assert!(install.status.success(), "{script} --install-only: {}", String::from_utf8_lossy(&install.stderr));
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new("bash")
-            .arg(&path)
-            .arg(port.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the server starts");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "{script} did not listen on {port}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        std::thread::sleep(Duration::from_millis(300));
-        Self { child, port }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for LocalServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn upload(project: ProjectId, day: time::Date, meter: &str, quantity: u64, people: &[&str]) -> UsageUpload {
     UsageUpload {
@@ -168,7 +125,7 @@ fn small_plans(config: &mut Config) {
 
 async fn localstripe_get(url: &str, path: &str) -> Value {
     reqwest::Client::new()
-        .get(format!("{url}{path}"))
+        .get(format!("{url}{}", path.trim_start_matches('/')))
         .bearer_auth("sk_test_tessera")
         .send()
         .await
@@ -180,13 +137,12 @@ async fn localstripe_get(url: &str, path: &str) -> Value {
 
 #[tokio::test]
 async fn stripe_gets_the_customer_the_plan_and_each_unit_of_usage_once() {
-    let stripe = LocalServer::start("localstripe");
+    let stripe = LocalStripeProcess::start();
     for backend in backends() {
         let mut config = base_config();
         small_plans(&mut config);
-        config.billing.stripe = Some(
-            json!({"api_key": "sk_test_tessera", "base_url": format!("{}/", stripe.url()), "flavor": "localstripe"}),
-        );
+        config.billing.stripe =
+            Some(json!({"api_key": "sk_test_tessera", "base_url": stripe.base_url(), "flavor": "localstripe"}));
         let db = TestDatabase::new(backend, &tessera_control_plane::migrations()).await;
         let clock = Arc::new(ManualClock::new(datetime!(2027-05-10 12:00 UTC)));
         let (cp, project) = control_plane(&db, &config, clock.clone()).await;
@@ -197,13 +153,13 @@ async fn stripe_gets_the_customer_the_plan_and_each_unit_of_usage_once() {
         let first = jobs.tick().await.unwrap();
         assert!(first.stripe.failures.is_empty(), "{first:?}");
         let customer = jobs.store().stripe_customer(ws).await.unwrap().expect("a customer");
-        let customers = localstripe_get(&stripe.url(), "/v1/customers").await;
+        let customers = localstripe_get(&stripe.base_url(), "/v1/customers").await;
         let ours: Vec<&Value> =
             customers["data"].as_array().unwrap().iter().filter(|c| c["id"] == customer.as_str()).collect();
         assert_eq!(ours.len(), 1);
         // The customer adds a card (in real life through Stripe Checkout), then upgrades.
         let card = reqwest::Client::new()
-            .post(format!("{}/v1/customers/{customer}/sources", stripe.url()))
+            .post(format!("{}v1/customers/{customer}/sources", stripe.base_url()))
             .bearer_auth("sk_test_tessera")
             .header("content-type", "application/x-www-form-urlencoded")
             .body(
@@ -241,7 +197,8 @@ async fn stripe_gets_the_customer_the_plan_and_each_unit_of_usage_once() {
             .map(|l| l.amount_minor)
             .sum();
         assert!(ours > 250, "most of 6,000 checks are billable at 50 per 1,000: {ours}");
-        let items = localstripe_get(&stripe.url(), &format!("/v1/invoiceitems?customer={customer}&limit=100")).await;
+        let items =
+            localstripe_get(&stripe.base_url(), &format!("/v1/invoiceitems?customer={customer}&limit=100")).await;
         let usage: i64 = items["data"]
             .as_array()
             .unwrap()

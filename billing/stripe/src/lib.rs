@@ -70,6 +70,8 @@ mod error;
 mod invoices;
 mod reconcile;
 mod subscription;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod transport;
 pub mod usage;
 mod wire;

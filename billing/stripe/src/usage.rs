@@ -78,10 +78,8 @@ pub enum UsageReport {
 
 /// The charge for a cumulative quantity, rounded up like Tessera's usage lines.
 pub fn usage_amount(quantity: u64, price: Price) -> Result<i64, StripeSyncError> {
-    if price.per == 0 {
-        return Err(StripeSyncError::InvalidInput("price per 0 units".to_owned()));
-    }
-    let amount = (u128::from(quantity) * u128::from(price.amount_minor)).div_ceil(u128::from(price.per));
+    let amount =
+        tessera_billing::charge(quantity, price, "usage").map_err(|e| StripeSyncError::InvalidInput(e.to_string()))?;
     i64::try_from(amount)
         .map_err(|_| StripeSyncError::InvalidInput(format!("usage amount {amount} for {quantity} units exceeds i64")))
 }

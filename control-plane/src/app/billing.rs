@@ -14,7 +14,7 @@ use super::usage::measured;
 use crate::auth::{Actor, not_found_workspace};
 use crate::error::{Error, Result};
 use crate::model::Workspace;
-use crate::store::{StoreError, UsageEventRow};
+use crate::store::{StoreError, UsageEventRow, UsageScope};
 
 /// The longest range one usage report covers.
 pub const MAX_REPORT_DAYS: i64 = 366;
@@ -94,9 +94,8 @@ impl ControlPlane {
             return Err(Error::Invalid(format!("A report covers at most {MAX_REPORT_DAYS} days.")));
         }
         let projects = self.store.usage_projects(workspace).await?;
-        let ids: Vec<ProjectId> = projects.iter().map(|(id, _)| *id).collect();
         let window = (to - time::Duration::days(tessera_billing::ADAU_WINDOW_DAYS - 1)).min(from);
-        let rows = self.store.usage_daily(&ids, window, to).await?;
+        let rows = self.store.usage_daily(UsageScope::Workspace(workspace), window, to).await?;
         let period = Period::containing(to.midnight().assume_utc()).map_err(billing_error)?;
         let mut out = Vec::new();
         for (id, slug) in projects {
@@ -162,9 +161,8 @@ impl ControlPlane {
         as_of: Option<OffsetDateTime>,
     ) -> Result<Invoice> {
         let changes = self.plan_history(workspace).await?;
-        let ids: Vec<ProjectId> = self.store.usage_projects(workspace).await?.into_iter().map(|(id, _)| id).collect();
         let from = period.first_day() - time::Duration::days(tessera_billing::ADAU_WINDOW_DAYS);
-        let rows = self.store.usage_daily(&ids, from, period.last_day()).await?;
+        let rows = self.store.usage_daily(UsageScope::Workspace(workspace), from, period.last_day()).await?;
         let usage = rows
             .into_iter()
             .map(|r| UsageDay {

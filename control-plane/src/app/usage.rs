@@ -7,14 +7,14 @@
 
 use std::collections::BTreeSet;
 
-use tessera_billing::{ADAU_WINDOW_DAYS, BillableMeter, Plan, QuotaLevel, quota_level};
+use tessera_billing::{ADAU_WINDOW_DAYS, BillableMeter, Plan, QuotaLevel, daily_average, quota_level};
 use tessera_directory::{MAX_USAGE_BATCHES, UsageAck, UsageUpload};
 use tessera_platform::ids::ProjectId;
 use tessera_platform::usage::{MAX_IDENTITY_KEY, UsageDelta};
 
 use super::ControlPlane;
 use crate::error::{Error, Result};
-use crate::store::{BatchOutcome, DailyUsageRow};
+use crate::store::{BatchOutcome, DailyUsageRow, UsageScope};
 
 /// Longest meter name a batch may carry.
 const MAX_METER_NAME: usize = 64;
@@ -53,7 +53,7 @@ pub(crate) fn measured(
         }
     }
     match meter {
-        BillableMeter::ActiveIdentities => sum.div_ceil(ADAU_WINDOW_DAYS as u64),
+        BillableMeter::ActiveIdentities => daily_average(u128::from(sum), ADAU_WINDOW_DAYS as u64),
         _ => sum,
     }
 }
@@ -101,7 +101,7 @@ impl ControlPlane {
         let today = now.date();
         let period = self.current_period()?;
         let from = period.first_day().min(today - time::Duration::days(ADAU_WINDOW_DAYS - 1));
-        let rows = self.store.usage_daily(&[project], from, today).await?;
+        let rows = self.store.usage_daily(UsageScope::Project(project), from, today).await?;
         let period_text = period.to_string();
         for meter in limited {
             let used = measured(&rows, meter, period, today);
@@ -122,12 +122,7 @@ impl ControlPlane {
         let limit = plan.terms(meter).hard_limit.unwrap_or(u64::MAX);
         let level = quota_level(plan, meter, used);
         let now = self.clock.now();
-        let thresholds: &[u8] = match level {
-            QuotaLevel::Below => &[],
-            QuotaLevel::Warning => &[tessera_billing::WARNING_PERCENT],
-            QuotaLevel::Exceeded => &[tessera_billing::WARNING_PERCENT, tessera_billing::EXCEEDED_PERCENT],
-        };
-        for &t in thresholds {
+        for &t in level.thresholds() {
             if self.store.usage_event_record(workspace, project, period, meter.as_str(), t, used, limit, now).await? {
                 tracing::info!(project = %project, meter = meter.as_str(), threshold = t, used, limit, "quota threshold reached");
             }

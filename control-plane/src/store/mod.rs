@@ -23,7 +23,7 @@ pub use domains::CustomDomain;
 pub use members::MemberRemoval;
 pub use projects::ProjectFilter;
 pub use region_keys::RegionKeyRow;
-pub use usage::{BatchOutcome, DailyUsageRow, InvoiceRow, RegionalUsageRow, UsageEventRow};
+pub use usage::{BatchOutcome, DailyUsageRow, InvoiceRow, RegionalUsageRow, UsageEventRow, UsageScope};
 
 /// Failures of the store; the app layer decides what they mean to a client.
 #[derive(Debug, thiserror::Error)]

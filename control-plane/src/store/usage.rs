@@ -7,6 +7,31 @@ use uuid::Uuid;
 
 use super::{Store, StoreError};
 
+/// Whose usage a read covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsageScope {
+    /// One project.
+    Project(ProjectId),
+    /// Every project a workspace ever had (deleted ones too: their usage before the purge is still billed).
+    Workspace(WorkspaceId),
+}
+
+impl UsageScope {
+    fn filter(self) -> &'static str {
+        match self {
+            UsageScope::Project(_) => "project_id = $1",
+            UsageScope::Workspace(_) => "project_id IN (SELECT id FROM projects WHERE workspace_id = $1)",
+        }
+    }
+
+    fn id(self) -> uuid::Uuid {
+        match self {
+            UsageScope::Project(p) => p.0,
+            UsageScope::Workspace(w) => w.0,
+        }
+    }
+}
+
 /// What applying a batch did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BatchOutcome {
@@ -122,34 +147,22 @@ impl Store {
         Ok(BatchOutcome::Applied { projects })
     }
 
-    /// Summed meters of the given projects for days in `from..=to`, all regions together, plus the
-    /// `daily_active_identities` meter counted from the identity sets; ordered by project, day, meter.
-    pub async fn usage_daily(
-        &self,
-        projects: &[ProjectId],
-        from: Date,
-        to: Date,
-    ) -> Result<Vec<DailyUsageRow>, StoreError> {
-        let mut out = Vec::new();
-        for project in projects {
-            let rows: Vec<DailyUsageRow> = on_db!(&self.db, pool => {
-                sqlx::query_as(
-                    "SELECT project_id, day, meter, CAST(SUM(quantity) AS BIGINT) AS quantity FROM usage_daily \
-                     WHERE project_id = $1 AND day >= $2 AND day <= $3 GROUP BY project_id, day, meter \
-                     UNION ALL \
-                     SELECT project_id, day, 'daily_active_identities' AS meter, COUNT(*) AS quantity FROM usage_identities \
-                     WHERE project_id = $1 AND day >= $2 AND day <= $3 GROUP BY project_id, day \
-                     ORDER BY day, meter",
-                )
-                .bind(project)
-                .bind(from)
-                .bind(to)
-                .fetch_all(pool)
-                .await?
-            });
-            out.extend(rows);
-        }
-        Ok(out)
+    /// Summed meters for days in `from..=to`, all regions together, plus the `daily_active_identities` meter
+    /// counted from the identity sets; one query whatever the scope; ordered by project, day, meter.
+    pub async fn usage_daily(&self, scope: UsageScope, from: Date, to: Date) -> Result<Vec<DailyUsageRow>, StoreError> {
+        let filter = scope.filter();
+        let sql = format!(
+            "SELECT project_id, day, meter, CAST(SUM(quantity) AS BIGINT) AS quantity FROM usage_daily \
+             WHERE {filter} AND day >= $2 AND day <= $3 GROUP BY project_id, day, meter \
+             UNION ALL \
+             SELECT project_id, day, 'daily_active_identities' AS meter, COUNT(*) AS quantity FROM usage_identities \
+             WHERE {filter} AND day >= $2 AND day <= $3 GROUP BY project_id, day \
+             ORDER BY project_id, day, meter"
+        );
+        let rows: Vec<DailyUsageRow> = on_db!(&self.db, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(scope.id()).bind(from).bind(to).fetch_all(pool).await?
+        });
+        Ok(rows)
     }
 
     /// Every project a workspace ever had (deleted ones too: their usage before the purge is still billed),
@@ -189,31 +202,21 @@ impl Store {
         Ok(ids)
     }
 
-    /// The raw aggregates of the given projects on one day: summed meters per region, and the distinct
-    /// identity count (region `None`: the set is merged across regions); ordered by project, meter, region.
-    pub async fn usage_day_by_region(
-        &self,
-        projects: &[ProjectId],
-        day: Date,
-    ) -> Result<Vec<RegionalUsageRow>, StoreError> {
-        let mut out = Vec::new();
-        for project in projects {
-            let rows: Vec<RegionalUsageRow> = on_db!(&self.db, pool => {
-                sqlx::query_as(
-                    "SELECT project_id, meter, region, quantity FROM usage_daily WHERE project_id = $1 AND day = $2 \
-                     UNION ALL \
-                     SELECT project_id, 'daily_active_identities' AS meter, NULL AS region, COUNT(*) AS quantity \
-                     FROM usage_identities WHERE project_id = $1 AND day = $2 GROUP BY project_id \
-                     ORDER BY meter, region",
-                )
-                .bind(project)
-                .bind(day)
-                .fetch_all(pool)
-                .await?
-            });
-            out.extend(rows);
-        }
-        Ok(out)
+    /// The raw aggregates of one day: summed meters per region, and the distinct identity count (region `None`:
+    /// the set is merged across regions); ordered by project, meter, region.
+    pub async fn usage_day_by_region(&self, scope: UsageScope, day: Date) -> Result<Vec<RegionalUsageRow>, StoreError> {
+        let filter = scope.filter();
+        let sql = format!(
+            "SELECT project_id, meter, region, quantity FROM usage_daily WHERE {filter} AND day = $2 \
+             UNION ALL \
+             SELECT project_id, 'daily_active_identities' AS meter, NULL AS region, COUNT(*) AS quantity \
+             FROM usage_identities WHERE {filter} AND day = $2 GROUP BY project_id \
+             ORDER BY project_id, meter, region"
+        );
+        let rows: Vec<RegionalUsageRow> = on_db!(&self.db, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(scope.id()).bind(day).fetch_all(pool).await?
+        });
+        Ok(rows)
     }
 
     /// Batches applied and the events they held, for metrics and tests.

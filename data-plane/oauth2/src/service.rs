@@ -152,14 +152,10 @@ impl OAuth2Service {
         db_time(self.clock.now())
     }
 
-    /// Counts one M2M token for the project (the metering hook).
-    pub fn count_m2m_token(&self, project: ProjectId) {
-        self.m2m_tokens.with_label_values(&[&project.to_string()]).inc();
-    }
-
-    /// M2M tokens issued for `project` since this worker started.
-    pub fn m2m_tokens_issued(&self, project: ProjectId) -> u64 {
-        self.m2m_tokens.with_label_values(&[&project.to_string()]).get()
+    /// Counts one M2M token: in the worker's metrics, and as billable usage of the project.
+    pub fn count_m2m_token(&self, tenant: &TenantContext) {
+        self.m2m_tokens.with_label_values(&[&tenant.project_id().to_string()]).inc();
+        tenant.usage().count(tessera_platform::usage::meter::M2M_TOKENS, 1);
     }
 
     /// The regional database (for housekeeping).

@@ -225,7 +225,9 @@ impl PermissionService {
         max_width: usize,
         token: Option<ConsistencyToken>,
     ) -> Result<Result<Membership, CheckError>, ServiceError> {
-        tenant.check_quota(meter::PERMISSION_CHECKS).map_err(|_| ServiceError::QuotaExceeded)?;
+        if tenant.over_quota(meter::PERMISSION_CHECKS) {
+            return Err(ServiceError::QuotaExceeded);
+        }
         let schema = self.schema(tenant)?;
         self.checks.with_label_values(&[&tenant.project_id().to_string()]).inc();
         tenant.usage().count(meter::PERMISSION_CHECKS, 1);

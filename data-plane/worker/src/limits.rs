@@ -81,14 +81,18 @@ impl Group {
         }
     }
 
-    /// The usage meter requests of this group count towards (`api_requests.<product>`).
+    /// The usage meter requests of this group count towards: `api_requests.<group>`, the same endpoint groups as
+    /// the rate limits (billing sums them all).
     pub fn meter(&self) -> &'static str {
         match self {
-            Group::IdentityWhoami | Group::IdentitySubmit | Group::IdentityPublic | Group::IdentityAdmin => {
-                "api_requests.identity"
-            }
-            Group::PermissionRead | Group::PermissionAdmin => "api_requests.permission",
-            Group::OAuth2Public | Group::OAuth2Admin => "api_requests.oauth2",
+            Group::IdentityWhoami => "api_requests.identity-whoami",
+            Group::IdentitySubmit => "api_requests.identity-submit",
+            Group::IdentityPublic => "api_requests.identity-public",
+            Group::IdentityAdmin => "api_requests.identity-admin",
+            Group::PermissionRead => "api_requests.permission-read",
+            Group::PermissionAdmin => "api_requests.permission-admin",
+            Group::OAuth2Public => "api_requests.oauth2-public",
+            Group::OAuth2Admin => "api_requests.oauth2-admin",
             Group::Other => "api_requests.other",
         }
     }
@@ -206,6 +210,13 @@ mod tests {
         assert_eq!(Group::of("/self-service/login/browser"), Group::IdentityPublic);
         assert_eq!(Group::of("/admin/identitiesX"), Group::Other);
         assert_eq!(Group::of("/health/alive"), Group::Other);
+    }
+
+    #[test]
+    fn every_group_meters_as_its_own_api_requests_meter() {
+        for g in Group::ALL {
+            assert_eq!(g.meter(), format!("api_requests.{}", g.as_str()));
+        }
     }
 
     #[test]

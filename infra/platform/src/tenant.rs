@@ -126,13 +126,10 @@ impl TenantContext {
         TenantUsage { recorder: &self.inner.usage, project_id: self.inner.project_id }
     }
 
-    /// Refuses usage of `meter` when the project is over that meter's hard limit: Ory's `quota_exceeded`
-    /// error with 402 Payment Required, so clients can tell it from a rate limit (429).
-    pub fn check_quota(&self, meter: &str) -> Result<(), ApiError> {
-        if self.inner.quota_exceeded.iter().any(|m| m == meter) {
-            return Err(quota_exceeded(meter));
-        }
-        Ok(())
+    /// Whether the project is over `meter`'s hard limit this period (from the directory); engines then refuse
+    /// that usage with their own `quota_exceeded` error (402).
+    pub fn over_quota(&self, meter: &str) -> bool {
+        self.inner.quota_exceeded.iter().any(|m| m == meter)
     }
 
     /// The project's slice of the regional database.

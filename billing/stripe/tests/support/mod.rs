@@ -5,78 +5,30 @@
 
 pub mod proxy;
 
-use std::io::Read;
-use std::net::TcpListener as StdListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
+use tessera_billing_stripe::testing::LocalStripeProcess;
 use tessera_billing_stripe::{StripeBilling, StripeConfig};
 
-/// The key every test uses; localstripe accepts any `sk_...`.
-pub const API_KEY: &str = "sk_test_tessera";
-/// How long a first start may take, including installing localstripe into its virtualenv from PyPI.
-const START_DEADLINE: Duration = Duration::from_secs(120);
+pub use tessera_billing_stripe::testing::API_KEY;
 
-/// A localstripe process on a free port, killed on drop.
+/// A localstripe process on a free port (killed on drop), with raw HTTP to look at its state.
 pub struct LocalStripe {
     pub port: u16,
-    child: Child,
-    log: PathBuf,
+    process: LocalStripeProcess,
     http: Client<HttpConnector, Full<Bytes>>,
 }
 
 impl LocalStripe {
-    /// Starts `scripts/localstripe <port>` and waits until it answers an authenticated request.
+    /// Starts `scripts/localstripe` and waits until it answers an authenticated request.
     pub async fn start() -> LocalStripe {
-        let port = free_port();
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/localstripe");
-        let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("localstripe-{port}.log"));
-        let log_file = std::fs::File::create(&log).expect("create localstripe log");
-        let child = Command::new(script)
-            .arg(port.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log_file)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {script}: {e}"));
+        let process = tokio::task::spawn_blocking(LocalStripeProcess::start).await.expect("localstripe starts");
         let http = Client::builder(TokioExecutor::new()).build_http();
-        let mut server = LocalStripe { port, child, log, http };
-        server.wait_ready().await;
-        server
-    }
-
-    async fn wait_ready(&mut self) {
-        let deadline = Instant::now() + START_DEADLINE;
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("localstripe exited with {status} before answering:\n{}", self.log_tail());
-            }
-            if self.request("GET", "/v1/customers", None).await.is_ok() {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "localstripe did not answer within {START_DEADLINE:?}:\n{}",
-                self.log_tail()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    fn log_tail(&self) -> String {
-        let mut text = String::new();
-        if let Ok(mut f) = std::fs::File::open(&self.log) {
-            let _ = f.read_to_string(&mut text);
-        }
-        let start = text.len().saturating_sub(4_000);
-        text.get(start..).unwrap_or_default().to_owned()
+        LocalStripe { port: process.port, process, http }
     }
 
     /// `http://127.0.0.1:<port>/`, the base URL the client is configured with.
@@ -154,19 +106,6 @@ impl LocalStripe {
         )
         .await;
     }
-}
-
-impl Drop for LocalStripe {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A port nothing listens on right now.
-fn free_port() -> u16 {
-    let listener = StdListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("local addr").port()
 }
 
 /// Percent-encodes a form key or value.

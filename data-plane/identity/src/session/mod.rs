@@ -127,9 +127,9 @@ impl IdentityService {
         methods: Vec<AuthMethod>,
         device: Device,
     ) -> Result<IssuedSession, IdentityError> {
-        tenant
-            .check_quota(meter::ACTIVE_IDENTITIES)
-            .map_err(|_| IdentityError::QuotaExceeded(meter::ACTIVE_IDENTITIES))?;
+        if tenant.over_quota(meter::ACTIVE_IDENTITIES) {
+            return Err(IdentityError::QuotaExceeded(meter::ACTIVE_IDENTITIES));
+        }
         let now = self.now();
         let lifespan =
             time::Duration::try_from(tenant.config().identity.session.lifespan.0).unwrap_or(time::Duration::days(3));

@@ -21,7 +21,9 @@ pub async fn client_credentials(
     form: &[(String, String)],
 ) -> Result<Value, OAuth2Error> {
     let client = &stored.client;
-    tenant.check_quota(meter::M2M_TOKENS).map_err(|_| OAuth2Error::QuotaExceeded(meter::M2M_TOKENS))?;
+    if tenant.over_quota(meter::M2M_TOKENS) {
+        return Err(OAuth2Error::QuotaExceeded(meter::M2M_TOKENS));
+    }
     if client.is_public() {
         return Err(OAuth2Error::InvalidClient(
             "The client is public and thus not allowed to use grant type client_credentials.".into(),
@@ -54,7 +56,6 @@ pub async fn client_credentials(
         extra: Value::Object(Default::default()),
     };
     let access = issue_access_token(svc, tenant, issuer, &grant).await?;
-    svc.count_m2m_token(tenant.project_id());
-    tenant.usage().count(meter::M2M_TOKENS, 1);
+    svc.count_m2m_token(tenant);
     Ok(token_response(&access, &grant.scopes))
 }

@@ -44,7 +44,9 @@ pub async fn issue_token_set(
     tenant: &TenantContext,
     set: &TokenSet<'_>,
 ) -> Result<Value, OAuth2Error> {
-    tenant.check_quota(meter::ACTIVE_IDENTITIES).map_err(|_| OAuth2Error::QuotaExceeded(meter::ACTIVE_IDENTITIES))?;
+    if tenant.over_quota(meter::ACTIVE_IDENTITIES) {
+        return Err(OAuth2Error::QuotaExceeded(meter::ACTIVE_IDENTITIES));
+    }
     let ttl = &tenant.config().oauth2.ttl;
     let lifespan = |kind: &str, default: std::time::Duration| {
         set.client.lifespan(&format!("{}_grant_{kind}_lifespan", set.grant)).unwrap_or(default)

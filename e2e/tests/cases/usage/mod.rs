@@ -65,7 +65,11 @@ pub async fn aggregates(stack: &RegionalStack, project: ProjectId) -> BTreeMap<S
     let rows = stack
         .control_plane()
         .store()
-        .usage_daily(&[project], today - time::Duration::days(2), today + time::Duration::days(1))
+        .usage_daily(
+            tessera_control_plane::store::UsageScope::Project(project),
+            today - time::Duration::days(2),
+            today + time::Duration::days(1),
+        )
         .await
         .unwrap();
     let mut out = BTreeMap::new();
