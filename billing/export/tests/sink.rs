@@ -5,7 +5,6 @@ mod common;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::ChecksumMode;
 use common::{bucket, settings, sha256_hex};
 use tessera_export::{ExportError, ExportSink, StoredObject};
 
@@ -21,15 +20,7 @@ async fn put_then_verify_round_trips_with_an_independent_sha256() {
     assert_eq!(b.sink.verify(&key).await.unwrap(), expected);
 
     // What S3 itself holds: the bytes, the content type, the metadata and (moto supports it) ChecksumSHA256.
-    let head = b
-        .client()
-        .head_object()
-        .bucket(b.sink.bucket())
-        .key(&key)
-        .checksum_mode(ChecksumMode::Enabled)
-        .send()
-        .await
-        .unwrap();
+    let head = b.head(&key).await;
     assert_eq!(head.content_type(), Some("text/csv"));
     assert_eq!(head.metadata().unwrap().get("sha256"), Some(&sha256_hex(&body)));
     use base64::Engine as _;

@@ -2,7 +2,6 @@
 
 mod common;
 
-use aws_sdk_s3::types::ChecksumMode;
 use common::{bucket, sha256_hex};
 use tessera_export::{ExportError, MIN_PART_SIZE};
 
@@ -58,15 +57,7 @@ async fn a_multipart_stream_is_stamped_with_its_sha256() {
     assert_eq!(b.sink.verify(&key).await.unwrap(), stored);
 
     // The re-stamp keeps the content type and gives a full-object ChecksumSHA256 (not a composite `-N`).
-    let head = b
-        .client()
-        .head_object()
-        .bucket(b.sink.bucket())
-        .key(&key)
-        .checksum_mode(ChecksumMode::Enabled)
-        .send()
-        .await
-        .unwrap();
+    let head = b.head(&key).await;
     assert_eq!(head.content_type(), Some("application/octet-stream"));
     assert_eq!(head.metadata().unwrap().get("sha256"), Some(&stored.sha256_hex));
     let checksum = head.checksum_sha256().expect("CopyObject computed a checksum");

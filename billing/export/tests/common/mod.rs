@@ -31,6 +31,18 @@ impl TestBucket {
         object.body.collect().await.unwrap().into_bytes().to_vec()
     }
 
+    /// The object's head with its checksum, as S3 itself holds it.
+    pub async fn head(&self, key: &str) -> aws_sdk_s3::operation::head_object::HeadObjectOutput {
+        self.client()
+            .head_object()
+            .bucket(self.sink.bucket())
+            .key(key)
+            .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Keys of the multipart uploads still open in the bucket.
     pub async fn open_uploads(&self) -> Vec<String> {
         let listed = self.client().list_multipart_uploads().bucket(self.sink.bucket()).send().await.unwrap();
