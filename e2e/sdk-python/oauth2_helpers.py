@@ -8,6 +8,7 @@ JWT-bearer assertions and the device grant's requests and browser journey (test_
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -159,8 +160,15 @@ def ec_signing_key(kid: str):
 
 def public_jwk(key) -> dict:
     """The public JWK of `key` as a trust relationship registers it (alg and use, which the SDK's JsonWebKey
-    requires, included)."""
-    return dict(key.as_dict(is_private=False), alg="ES256", use="sig")
+    requires, included).
+
+    Authlib drops leading zero bytes of the coordinates (about one key in 128 has one), while RFC 7518 §6.2.1.2
+    wants the full 32 bytes for P-256 and the server (like Ory's go-jose) refuses anything shorter: pad them."""
+    jwk = dict(key.as_dict(is_private=False), alg="ES256", use="sig")
+    for member in ("x", "y"):
+        raw = base64.urlsafe_b64decode(jwk[member] + "=" * (-len(jwk[member]) % 4))
+        jwk[member] = base64.urlsafe_b64encode(raw.rjust(32, b"\0")).rstrip(b"=").decode()
+    return jwk
 
 
 def sign_assertion(key, claims: dict, kid: Optional[str] = None) -> str:
